@@ -1,0 +1,68 @@
+# The two commands: `make demo` (offline: crawl the recorded export, build, serve) and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared/data/samhsa
+
+CITIES ?= Houston, TX;Dallas, TX
+DEMO_SOURCE ?= $(SHARED)/findtreatment_export_TX_2023.xlsx
+RADIUS ?= 25
+HOST ?= 127.0.0.1
+PORT ?= 8001
+DB ?= data/programs.db
+EXPORT_FEED := data/feed/findtreatment_export.jsonl
+API_FEED := data/feed/findtreatment_api.jsonl
+FEED ?= $(EXPORT_FEED)
+
+# `data` is also a folder: without .PHONY, `make data` would do nothing.
+.PHONY: help install demo data run crawl crawl-live build serve test clean
+
+help:
+	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
+	@echo "make data    the same without serving"
+	@echo "make run     live: crawl FindTreatment.gov's API for CITIES, build, serve"
+	@echo "make crawl | build | serve   the steps;  make test   the offline test suite"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+demo: data serve
+
+data: crawl build
+
+crawl: install
+	$(BIN)/python -m crawler.crawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED)
+
+crawl-live: install
+	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED)
+
+build: install
+	$(BIN)/python -m pipelines.build $(FEED) --db $(DB)
+
+run: install
+	$(MAKE) --no-print-directory crawl-live
+	$(MAKE) --no-print-directory build FEED=$(API_FEED)
+	$(MAKE) --no-print-directory serve
+
+serve: install
+	@test -f $(DB) || { echo "no $(DB) yet: run 'make data' first" >&2; exit 1; }
+	$(BIN)/datasette inspect $(DB) --inspect-file data/inspect.json
+	@echo "Serving the directory at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/datasette serve -i $(DB) --inspect-file data/inspect.json -m metadata.yml \
+		--plugins-dir plugins --template-dir templates \
+		--setting suggest_facets off --setting facet_time_limit_ms 500 \
+		-h $(HOST) -p $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf data/feed $(DB) data/inspect.json .pytest_cache test-output

@@ -1,0 +1,1 @@
+"""Scrapy project: one spider per source, all yielding the same ListingItem."""

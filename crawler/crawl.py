@@ -1,0 +1,105 @@
+"""Run one spider into a JSON Lines feed, safely: the feed is replaced only by a crawl that finished,
+had no failed request and kept at least one item.
+
+    python -m crawler.crawl findtreatment_export --cities "Houston, TX;Dallas, TX" \
+        --source ../shared/data/samhsa/findtreatment_export_TX_2023.xlsx --output data/feed/export.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from crawler.cities import DEFAULT_CITIES, CityError, parse_cities
+
+OFFLINE_HINT = "no network here? `make demo` builds the same directory offline from the recorded export"
+
+
+class CrawlFailed(RuntimeError):
+    pass
+
+
+def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settings: dict | None = None,
+              **spider_args) -> dict:
+    """Crawl into `output` (replaced only on success); return the crawl's stats."""
+    parse_cities(cities)  # fail before starting Scrapy on a malformed city
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temp = output.with_name(f".{output.name}.crawling-{os.getpid()}")
+    temp.unlink(missing_ok=True)
+    project = get_project_settings()
+    project.set("FEEDS", {str(temp): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
+    for key, value in (settings or {}).items():
+        project.set(key, value)
+    process = CrawlerProcess(project)
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, cities=cities, **{k: v for k, v in spider_args.items() if v is not None})
+    try:
+        process.start()
+        stats = crawler.stats.get_stats()
+        check(spider, stats)
+        os.replace(temp, output)
+        return stats
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def check(spider: str, stats: dict) -> None:
+    """Raise CrawlFailed, with a plain reason, for a crawl that must not replace good data."""
+    reason = str(stats.get("finish_reason", "unknown"))
+    items = stats.get("item_scraped_count", 0)
+    failed = stats.get(f"{spider}/failed_requests", 0)
+    errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    if reason.startswith("source_unreachable"):
+        raise CrawlFailed(f"{reason.partition(': ')[2] or reason} ({OFFLINE_HINT})")
+    if reason != "finished":
+        raise CrawlFailed(f"the spider stopped early: {reason}")
+    if errors:
+        raise CrawlFailed(f"{errors} error(s) while parsing; see the log above")
+    if failed:
+        raise CrawlFailed(f"{failed} request(s) failed after retries; the crawl is incomplete")
+    if not items:
+        raise CrawlFailed("the crawl kept no listings for the requested cities")
+
+
+def city_counts(spider: str, stats: dict) -> dict[str, int]:
+    prefix = f"{spider}/city/"
+    return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("spider", choices=["findtreatment_export", "findtreatment_api"])
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--cities", default=DEFAULT_CITIES)
+    parser.add_argument("--source", help="export spider: an https:// or file:// URL or a path")
+    parser.add_argument("-a", dest="args", action="append", default=[], metavar="NAME=VALUE",
+                        help="another spider argument, e.g. -a radius=10")
+    args = parser.parse_args(argv)
+    spider_args = dict(a.split("=", 1) for a in args.args)
+    if args.source:
+        spider_args["source"] = args.source
+    started = time.monotonic()
+    try:
+        stats = run_crawl(args.spider, args.output, cities=args.cities, **spider_args)
+    except (CrawlFailed, CityError, ValueError) as exc:
+        print(f"crawl failed ({args.spider}): {exc}. The previous feed, if any, is kept.", file=sys.stderr)
+        return 1
+    counts = city_counts(args.spider, stats)
+    for city in parse_cities(args.cities):
+        if not counts.get(city.label):
+            print(f"warning: no listings found for {city.label}", file=sys.stderr)
+    per_city = "; ".join(f"{c} {n}" for c, n in counts.items())
+    print(
+        f"Crawled {stats.get('item_scraped_count', 0)} listings ({per_city}) with {args.spider} "
+        f"in {time.monotonic() - started:.1f} s -> {args.output}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

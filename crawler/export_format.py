@@ -1,0 +1,92 @@
+"""Reading FindTreatment.gov's wide export (xlsx or csv) into plain rows.
+
+The export has 17 listing columns, then one lower-case column per SAMHSA service code holding
+"1" or blank. Both generations (Texas 2023 xlsx, Massachusetts 2025 csv) share the layout; the
+header cells carry stray spaces ("    name1", "n40 ") that must be stripped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from collections.abc import Iterator
+
+LISTING_COLUMNS = (
+    "name1", "name2", "street1", "street2", "city", "state", "zip", "zip4", "county", "phone",
+    "intake_prompt", "intake1", "intake2", "website", "latitude", "longitude", "type_facility",
+)
+REQUIRED_COLUMNS = ("name1", "street1", "city", "state", "type_facility")
+XLSX_MAGIC = b"PK\x03\x04"  # an xlsx file is a zip archive
+
+
+class ExportFormatError(ValueError):
+    """The file is not a wide export we can read; the message says why."""
+
+
+def read_export(body: bytes, where: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Return (service code columns, rows) of an export given as bytes.
+
+    Each row is (spreadsheet row number, {column: text}); row 1 is the header, so data starts at 2.
+    `where` names the file in error messages.
+    """
+    raw_rows = _xlsx_rows(body, where) if body.startswith(XLSX_MAGIC) else _csv_rows(body, where)
+    try:
+        header = [_cell_text(h).strip().lower() for h in next(raw_rows)]
+    except StopIteration:
+        raise ExportFormatError(f"{where}: the file is empty") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ExportFormatError(
+            f"{where}: header lacks {', '.join(missing)}; is this a FindTreatment.gov wide export? "
+            f"(first header cells: {header[:5]})"
+        )
+    code_columns = [h for h in header if h and h not in LISTING_COLUMNS]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, values in enumerate(raw_rows, start=2):
+            texts = [_cell_text(v) for v in values]
+            if not any(t.strip() for t in texts):
+                continue  # blank line at the end of a sheet
+            if len(texts) < len(header):
+                texts += [""] * (len(header) - len(texts))
+            row = dict(zip(header, texts))
+            if len(values) > len(header) and any(t.strip() for t in texts[len(header):]):
+                row["__extra_cells__"] = "; ".join(t for t in texts[len(header):] if t.strip())
+            yield number, row
+
+    return code_columns, rows()
+
+
+def _cell_text(value) -> str:
+    """Cell value as text: openpyxl gives str, int, float or None; a csv gives str."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(body: bytes, where: str):
+    import openpyxl
+
+    # The export has no default style; openpyxl warns about it on every load. Harmless.
+    warnings.filterwarnings("ignore", message="Workbook contains no default style", module="openpyxl")
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken archive
+        raise ExportFormatError(f"{where}: not a readable xlsx workbook ({exc})") from exc
+    sheet = workbook.worksheets[0]
+    # The export records a wrong sheet size (A1:A1); read_only mode trusts it unless reset.
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
+
+
+def _csv_rows(body: bytes, where: str):
+    if b"\x00" in body[:4096]:
+        raise ExportFormatError(f"{where}: binary data, neither csv nor xlsx")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older exports saved from Excel on Windows are cp1252; every byte decodes there.
+        text = body.decode("cp1252", errors="replace")
+    return csv.reader(io.StringIO(text, newline=""))

@@ -1,0 +1,50 @@
+"""Scrapy settings: polite crawling of public listings, offline-friendly."""
+import os
+
+BOT_NAME = "treatment_directory"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+ADDONS = {}
+
+# Name the project and how to reach whoever runs the crawl.
+CRAWLER_CONTACT = os.environ.get("CRAWLER_CONTACT", "set CRAWLER_CONTACT to an email or URL")
+USER_AGENT = (
+    "treatment-directory/0.1 (open-source directory of treatment programs; "
+    f"contact: {CRAWLER_CONTACT})"
+)
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+
+# Retry transient failures; 429 is the source asking us to slow down.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+# The HTTP cache is for development (HTTPCACHE=1); a real crawl wants fresh data.
+HTTPCACHE_ENABLED = os.environ.get("HTTPCACHE", "") == "1"
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+ITEM_PIPELINES = {
+    "pipelines.item_pipelines.ListingQualityPipeline": 100,
+}
+EXTENSIONS = {
+    "crawler.progress.TerminalProgress": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("SCRAPY_LOG_LEVEL", "WARNING")
+
+# Where the wide export lives for the offline demo, and the code reference.
+SHARED_SAMHSA_DIR = os.environ.get(
+    "SHARED_SAMHSA_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "samhsa"),
+)

@@ -1,0 +1,1 @@
+"""One spider per source; the file name equals the spider's name."""

@@ -1,0 +1,149 @@
+"""FindTreatment.gov's JSON API (exportsAsJson/v2): a radius search around each city's centre,
+paged until totalPages, services mapped to SAMHSA codes through the code reference."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+
+from crawler.cities import City, CityError, city_centre
+from crawler.items import ListingItem
+from crawler.spiders.base import ListingSpider
+from pipelines.code_reference import load_code_reference
+
+API_URL = "https://findtreatment.gov/locator/exportsAsJson/v2"
+METERS_PER_MILE = 1609.344
+MAX_PAGE_SIZE = 2000  # the API's documented maximum
+FIELDS = ("name1", "name2", "street1", "street2", "city", "state", "zip", "county", "phone",
+          "website", "latitude", "longitude")
+
+
+def _text(value) -> str | None:
+    """The API gives strings, numbers or null; keep text, None for empty."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+class FindtreatmentApiSpider(ListingSpider):
+    name = "findtreatment_api"
+    custom_settings = {"HTTPERROR_ALLOWED_CODES": []}
+
+    def __init__(self, radius: str = "25", api_url: str = API_URL, stype: str = "both",
+                 page_size: str = str(MAX_PAGE_SIZE), *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        try:
+            self.radius_miles = float(radius)
+        except ValueError:
+            raise ValueError(f"radius {radius!r}: give a number of miles, e.g. -a radius=25") from None
+        if not 0 < self.radius_miles <= 500:
+            raise ValueError(f"radius {radius!r}: give between 0 and 500 miles")
+        self.api_url = api_url
+        self.stype = stype
+        self.page_size = min(int(page_size), MAX_PAGE_SIZE)
+        self.reference = load_code_reference()
+        self.centres: dict[City, tuple[float, float]] = {}
+        for city in self.cities:
+            try:
+                self.centres[city] = city_centre(city)
+            except CityError as exc:
+                raise ValueError(str(exc)) from None
+
+    def page_url(self, city: City, page: int) -> str:
+        lat, lng = self.centres[city]
+        query = {
+            "sAddr": f'"{lat:.6f},{lng:.6f}"',  # lat,lng: what every example in the guide sends
+            "limitType": 2,  # distance
+            "limitValue": round(self.radius_miles * METERS_PER_MILE, 1),
+            "sType": self.stype,
+            "sort": 0,  # nearest first
+            "pageSize": self.page_size,
+            "page": page,
+        }
+        return f"{self.api_url}?{urlencode(query)}"
+
+    async def start(self):
+        for city in self.cities:
+            yield self.request(city, 1)
+
+    def request(self, city: City, page: int) -> scrapy.Request:
+        return scrapy.Request(
+            self.page_url(city, page),
+            callback=self.parse,
+            errback=self.on_error,
+            cb_kwargs={"city": city, "page": page},
+            headers={"Accept": "application/json"},
+        )
+
+    def on_error(self, failure):
+        self.count("failed_requests")
+        if failure.check(DNSLookupError, ConnectionRefusedError):
+            raise CloseSpider(f"source_unreachable: {failure.request.url}: {failure.getErrorMessage()}")
+        self.logger.error("request failed: %s: %s", failure.request.url, failure.getErrorMessage())
+
+    def parse(self, response, city: City, page: int):
+        try:
+            data = json.loads(response.text)
+        except (ValueError, AttributeError):
+            self.count("failed_requests")
+            self.logger.error("%s: not JSON (starts %r)", response.url, response.body[:80])
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("rows", []), list):
+            self.count("failed_requests")
+            self.logger.error("%s: JSON without a rows list (keys: %s)", response.url,
+                              sorted(data) if isinstance(data, dict) else type(data).__name__)
+            return
+        fetched_at = self.fetched_at(response)
+        rows = data.get("rows") or []
+        for index, row in enumerate(rows, start=1):
+            self.count("rows_read")
+            if not isinstance(row, dict):
+                self.count("rows_not_objects")
+                continue
+            self.count_city(city)
+            yield self.item_from_row(row, f"page {page} row {index}", response.url, fetched_at, city.label)
+        total_pages = data.get("totalPages")
+        if isinstance(total_pages, int) and page < total_pages and rows:
+            yield self.request(city, page + 1)
+
+    def item_from_row(self, row: dict, ref: str, url: str, fetched_at: str, city_label: str) -> ListingItem:
+        codes, unmapped = self.service_codes(row.get("services"))
+        text = {f: _text(row.get(f)) for f in FIELDS}
+        return ListingItem(
+            source=self.name,
+            source_url=url,
+            source_ref=ref,
+            fetched_at=fetched_at,
+            city_query=city_label,
+            **text,
+            intake_phone=_text(row.get("intake1")),
+            facility_type=_text(row.get("type_facility") or row.get("typeFacility")),
+            service_codes=codes,
+            unmapped_services=unmapped,
+            extras={k: row[k] for k in ("_irow", "miles", "hotline1") if row.get(k) is not None},
+        )
+
+    def service_codes(self, services) -> tuple[list[str], list[dict]]:
+        """Map each {"f2": category code, "f3": "a; b"} value to a service code. The f1 label
+        varies between API versions, so only f2 is trusted; unknown texts are kept, not lost."""
+        codes: list[str] = []
+        unmapped: list[dict] = []
+        for service in services if isinstance(services, list) else []:
+            if not isinstance(service, dict):
+                continue
+            category = _text(service.get("f2")) or ""
+            for value in (_text(service.get("f3")) or "").split(";"):
+                value = value.strip()
+                if not value:
+                    continue
+                code = self.reference.code_for(category, value)
+                if code and code not in codes:
+                    codes.append(code)
+                elif not code:
+                    unmapped.append({"category_code": category, "category_name": _text(service.get("f1")),
+                                     "text": value})
+        return codes, unmapped

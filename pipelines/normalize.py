@@ -1,0 +1,126 @@
+"""Pure functions that turn a source's text into clean values. None means "nothing usable"."""
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value) -> str | None:
+    """Strip, drop control characters, single-space; also the stray commas and spaces around
+    practitioners' names (" Dianne Ndila Mbai, ")."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", str(value)))
+    text = re.sub(r"\s+", " ", text).strip(" ,;")
+    return text or None
+
+
+@dataclass(frozen=True)
+class Phone:
+    display: str  # "(713) 926-9491 ext. 3101"
+    e164: str  # "+17139269491"
+    extension: str | None  # "3101"
+    tel_uri: str  # "tel:+1-713-926-9491;ext=3101", for a link a phone can dial
+
+
+def normalize_phone(value, region: str = "US") -> Phone | None:
+    """Parse a US phone number with phonenumbers, keeping the extension. None if not a valid number."""
+    text = clean_text(value)
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    extension = number.extension or None
+    national = phonenumbers.format_number(
+        phonenumbers.PhoneNumber(country_code=number.country_code, national_number=number.national_number),
+        phonenumbers.PhoneNumberFormat.NATIONAL,
+    )
+    return Phone(
+        display=f"{national} ext. {extension}" if extension else national,
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        extension=extension,
+        tel_uri=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966),
+    )
+
+
+def normalize_website(value) -> str | None:
+    """An http(s) URL with a lower-case host, "http://" added when the source left it out.
+    Anything else (javascript:, mailto:, no host, spaces in the host) gives None."""
+    text = clean_text(value)
+    if not text:
+        return None
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
+        if ":" in text.split("/", 1)[0] and not re.match(r"^[\w.-]+:\d+", text):
+            return None  # a scheme we do not link to, such as javascript: or mailto:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme.lower() not in ("http", "https") or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host):
+        return None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def zip5(value) -> str | None:
+    """The five-digit ZIP of "77002", "77002-1234" or a spreadsheet's 2150 (leading zero lost)."""
+    text = clean_text(value)
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{3,5})(?:-?\d{4})?", text)
+    if not match:
+        return None
+    return match.group(1).zfill(5)
+
+
+def coordinate(value, limit: float) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180) as a float; None if not a number in range."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number != number or abs(number) > limit or number == 0.0:
+        return None  # NaN, out of range, or the 0 that stands for "unknown"
+    return round(number, 7)
+
+
+def city_name(value, city_query: str | None = None) -> str | None:
+    """The city as people write it: the requested city's spelling when the row is that city
+    ("HOUSTON" kept for "Houston, TX" becomes "Houston"), else title case for all-caps or
+    all-lower text, else as given."""
+    text = clean_text(value)
+    if not text:
+        return None
+    wanted = (city_query or "").rpartition(",")[0].strip()
+    if wanted and match_key(wanted) == match_key(text):
+        return wanted
+    if text.isupper() or text.islower():
+        return string.capwords(text)
+    return text
+
+
+def state_code(value) -> str | None:
+    text = (clean_text(value) or "").upper()
+    return text if re.fullmatch(r"[A-Z]{2}", text) else None
+
+
+def match_key(text: str | None) -> str:
+    """Text folded for matching listings: lower case, letters and digits, single spaces."""
+    return re.sub(r"[^a-z0-9]+", " ", (text or "").lower()).strip()

@@ -1,0 +1,114 @@
+"""The declared schema of data/programs.db (the database contract of DESIGN.md)."""
+from __future__ import annotations
+
+import sqlite_utils
+
+PROGRAMS = {
+    "id": str,
+    "name": str,
+    "alternate_name": str,
+    "address": str,
+    "city": str,
+    "state": str,
+    "zip": str,
+    "county": str,
+    "phone": str,
+    "phone_e164": str,
+    "phone_extension": str,
+    "phone_tel": str,
+    "phones": str,  # JSON array
+    "intake_phone": str,
+    "website": str,
+    "websites": str,  # JSON array
+    "latitude": float,
+    "longitude": float,
+    "facility_type": str,  # JSON array of codes
+    "care_levels": str,  # JSON array of slugs
+    "payment": str,
+    "ages": str,
+    "populations": str,
+    "languages": str,
+    "medications": str,
+    "telehealth": int,
+    "has_service_detail": int,
+    "service_count": int,
+    "services_text": str,
+    "sources": str,
+    "source_urls": str,
+    "listing_count": int,
+    "first_seen": str,
+    "last_seen": str,
+}
+PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen"}
+FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]
+
+
+def create(db: sqlite_utils.Database) -> None:
+    """Create every table with its declared columns, keys and foreign keys."""
+    db["care_levels"].create(
+        {"slug": str, "label": str, "asam_level": str, "sort_order": int, "description": str},
+        pk="slug",
+    )
+    db["facility_types"].create({"code": str, "label": str, "description": str}, pk="code")
+    db["service_codes"].create(
+        {
+            "code": str, "name": str, "category_code": str, "category_name": str,
+            "description": str, "substance_use": int, "mental_health": int, "both": int,
+        },
+        pk="code",
+    )
+    db["care_level_codes"].create(
+        {"service_code": str, "care_level": str},
+        pk=("service_code", "care_level"),
+        foreign_keys=[("care_level", "care_levels", "slug")],
+    )
+    db["programs"].create(PROGRAMS, pk="id", not_null=PROGRAMS_NOT_NULL)
+    db["program_care_levels"].create(
+        {
+            "program_id": str, "care_level": str, "source": str, "evidence": str,
+            "source_url": str, "source_ref": str, "seen": str,
+        },
+        pk=("program_id", "care_level", "source", "source_ref"),
+        foreign_keys=[("program_id", "programs", "id"), ("care_level", "care_levels", "slug")],
+    )
+    db["program_services"].create(
+        {
+            # service_code is null for a text the source gave that matches no code;
+            # service_name is null for a code the reference does not list (UBN, CT, MSNH).
+            "id": int, "program_id": str, "service_code": str, "service_name": str,
+            "category_code": str, "category_name": str,
+        },
+        pk="id",
+        foreign_keys=[("program_id", "programs", "id")],
+    )
+    db["listings"].create(
+        {
+            "id": int, "program_id": str, "source": str, "source_url": str, "source_ref": str,
+            "fetched_at": str, "city_query": str, "facility_type": str, "placeholder": int,
+            "warnings": str, "raw": str,
+        },
+        pk="id",
+        foreign_keys=[("program_id", "programs", "id")],
+    )
+    db["rejects"].create(
+        {
+            "id": int, "source": str, "source_url": str, "source_ref": str, "fetched_at": str,
+            "city_query": str, "reason": str, "raw": str,
+        },
+        pk="id",
+    )
+
+
+def index(db: sqlite_utils.Database) -> None:
+    """Indexes on what people filter by, and full-text search."""
+    programs = db["programs"]
+    programs.create_index(["city", "state"])
+    programs.create_index(["state"])
+    programs.create_index(["zip"])
+    programs.create_index(["latitude", "longitude"])
+    programs.create_index(["name"])
+    db["program_care_levels"].create_index(["care_level", "program_id"])
+    db["program_services"].create_index(["program_id"])
+    db["program_services"].create_index(["service_code"])
+    db["listings"].create_index(["program_id"])
+    programs.enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize="porter")

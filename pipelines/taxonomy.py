@@ -1,0 +1,40 @@
+"""Levels of care and other facets derived from SAMHSA service codes, with the evidence kept."""
+from __future__ import annotations
+
+from pipelines import vocab
+
+# Types whose export rows are a template with every service flag set: "no service detail",
+# not "offers everything" (SOURCES.md). A row of these types with most flags set is such a row.
+PLACEHOLDER_TYPES = frozenset({"BUPREN", "OTP"})
+PLACEHOLDER_MIN_SHARE = 0.5
+
+
+def is_placeholder(facility_type: str | None, service_codes: list[str], known_code_count: int) -> bool:
+    """True for a BUPREN or OTP row whose flags are the every-flag template."""
+    if (facility_type or "").upper() not in PLACEHOLDER_TYPES or known_code_count == 0:
+        return False
+    return len(set(service_codes)) >= PLACEHOLDER_MIN_SHARE * known_code_count
+
+
+def care_levels_from_codes(codes) -> dict[str, list[str]]:
+    """{care level slug: [the codes that say so]}, in the vocabulary's display order."""
+    evidence: dict[str, list[str]] = {}
+    mapping = vocab.care_level_codes()
+    for code in sorted(set(codes)):
+        for level in mapping.get(code, ()):
+            evidence.setdefault(level, []).append(code)
+    return {slug: evidence[slug] for slug in vocab.care_levels() if slug in evidence}
+
+
+def facet_values(codes) -> dict[str, list[str]]:
+    """{facet: [values]} for payment, ages, populations, languages, medications, telehealth;
+    values in the order data/derived_facets.csv lists them, without repeats."""
+    present = set(codes)
+    result: dict[str, list[str]] = {}
+    for facet, by_code in vocab.derived_facets().items():
+        values: list[str] = []
+        for code, value in by_code.items():
+            if code in present and value not in values:
+                values.append(value)
+        result[facet] = values
+    return result
