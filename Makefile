@@ -14,8 +14,8 @@ RADIUS ?= 25
 HOST ?= 127.0.0.1
 PORT ?= 8001
 DB ?= data/programs.db
-EXPORT_FEED := data/feed/findtreatment_export.jsonl
-API_FEED := data/feed/findtreatment_api.jsonl
+EXPORT_FEED ?= data/feed/findtreatment_export.jsonl
+API_FEED ?= data/feed/findtreatment_api.jsonl
 FEED ?= $(EXPORT_FEED)
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
@@ -54,9 +54,9 @@ run: install
 
 serve: install
 	@test -f $(DB) || { echo "no $(DB) yet: run 'make data' first" >&2; exit 1; }
-	$(BIN)/datasette inspect $(DB) --inspect-file data/inspect.json
+	$(BIN)/datasette inspect $(DB) --inspect-file $(DB).inspect.json
 	@echo "Serving the directory at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/datasette serve -i $(DB) --inspect-file data/inspect.json -m metadata.yml \
+	$(BIN)/datasette serve -i $(DB) --inspect-file $(DB).inspect.json -m metadata.yml \
 		--plugins-dir plugins --template-dir templates \
 		--setting suggest_facets off --setting facet_time_limit_ms 500 \
 		-h $(HOST) -p $(PORT)
@@ -65,4 +65,4 @@ test: install
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf data/feed $(DB) data/inspect.json .pytest_cache test-output
+	rm -rf data/feed $(DB) $(DB).inspect.json .pytest_cache test-output

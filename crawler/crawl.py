@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawler.cities import DEFAULT_CITIES, CityError, parse_cities
+from crawler.spiders.findtreatment_api import API_URL
 
 OFFLINE_HINT = "no network here? `make demo` builds the same directory offline from the recorded export"
 
@@ -28,6 +31,7 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
               **spider_args) -> dict:
     """Crawl into `output` (replaced only on success); return the crawl's stats."""
     parse_cities(cities)  # fail before starting Scrapy on a malformed city
+    preflight(spider_args.get("source") or spider_args.get("api_url") or (API_URL if spider == "findtreatment_api" else ""))
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(f".{output.name}.crawling-{os.getpid()}")
     temp.unlink(missing_ok=True)
@@ -46,6 +50,17 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
         return stats
     finally:
         temp.unlink(missing_ok=True)
+
+
+def preflight(url: str) -> None:
+    """Fail in a second, not after retries, when the source's host cannot even be resolved."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    try:
+        socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OSError as exc:
+        raise CrawlFailed(f"{parts.hostname} cannot be reached ({exc.strerror or exc}); {OFFLINE_HINT}") from None
 
 
 def check(spider: str, stats: dict) -> None:

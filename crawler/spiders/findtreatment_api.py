@@ -6,8 +6,8 @@ import json
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import CloseSpider
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 
 from crawler.cities import City, CityError, city_centre
 from crawler.items import ListingItem
@@ -17,6 +17,11 @@ from pipelines.code_reference import load_code_reference
 API_URL = "https://findtreatment.gov/locator/exportsAsJson/v2"
 METERS_PER_MILE = 1609.344
 MAX_PAGE_SIZE = 2000  # the API's documented maximum
+# Failures that mean the source cannot be reached at all (no network, wrong host, nothing listening).
+# Scrapy's HTTP handlers wrap Twisted's errors in its own (DownloadConnectionRefusedError,
+# CannotResolveHostError); the Twisted ones are kept for handlers that do not wrap them.
+UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError, DNSLookupError, ConnectionRefusedError,
+               NoRouteError)
 FIELDS = ("name1", "name2", "street1", "street2", "city", "state", "zip", "county", "phone",
           "website", "latitude", "longitude")
 
@@ -44,7 +49,12 @@ class FindtreatmentApiSpider(ListingSpider):
             raise ValueError(f"radius {radius!r}: give between 0 and 500 miles")
         self.api_url = api_url
         self.stype = stype
-        self.page_size = min(int(page_size), MAX_PAGE_SIZE)
+        try:
+            self.page_size = min(int(page_size), MAX_PAGE_SIZE)
+        except ValueError:
+            raise ValueError(f"page_size {page_size!r}: give a whole number of rows, e.g. -a page_size=500") from None
+        if self.page_size < 1:
+            raise ValueError(f"page_size {page_size!r}: give at least 1 (the API's maximum is {MAX_PAGE_SIZE})")
         self.reference = load_code_reference()
         self.centres: dict[City, tuple[float, float]] = {}
         for city in self.cities:
@@ -81,24 +91,29 @@ class FindtreatmentApiSpider(ListingSpider):
 
     def on_error(self, failure):
         self.count("failed_requests")
-        if failure.check(DNSLookupError, ConnectionRefusedError):
+        if failure.check(*UNREACHABLE):
             raise CloseSpider(f"source_unreachable: {failure.request.url}: {failure.getErrorMessage()}")
         self.logger.error("request failed: %s: %s", failure.request.url, failure.getErrorMessage())
 
     def parse(self, response, city: City, page: int):
         try:
-            data = json.loads(response.text)
-        except (ValueError, AttributeError):
+            # The body, not response.text: a JSON body sent with a non-text Content-Type
+            # (application/octet-stream) arrives as a plain Response, which has no .text.
+            data = json.loads(response.body)
+        except ValueError:
             self.count("failed_requests")
             self.logger.error("%s: not JSON (starts %r)", response.url, response.body[:80])
             return
-        if not isinstance(data, dict) or not isinstance(data.get("rows", []), list):
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if rows is None and isinstance(data, dict) and data.get("recordCount") == 0:
+            rows = []  # an empty result may say "rows": null
+        if not isinstance(rows, list):
+            # e.g. {"error": "..."} with status 200: a failure, not an empty page.
             self.count("failed_requests")
             self.logger.error("%s: JSON without a rows list (keys: %s)", response.url,
                               sorted(data) if isinstance(data, dict) else type(data).__name__)
             return
         fetched_at = self.fetched_at(response)
-        rows = data.get("rows") or []
         for index, row in enumerate(rows, start=1):
             self.count("rows_read")
             if not isinstance(row, dict):
@@ -107,8 +122,14 @@ class FindtreatmentApiSpider(ListingSpider):
             self.count_city(city)
             yield self.item_from_row(row, f"page {page} row {index}", response.url, fetched_at, city.label)
         total_pages = data.get("totalPages")
-        if isinstance(total_pages, int) and page < total_pages and rows:
-            yield self.request(city, page + 1)
+        if isinstance(total_pages, int) and page < total_pages:
+            if rows:
+                yield self.request(city, page + 1)
+            else:
+                # Stopping here keeps a crawl from looping, but the result is incomplete.
+                self.count("failed_requests")
+                self.logger.error("%s: page %d of %d has no rows; the result is incomplete",
+                                  response.url, page, total_pages)
 
     def item_from_row(self, row: dict, ref: str, url: str, fetched_at: str, city_label: str) -> ListingItem:
         codes, unmapped = self.service_codes(row.get("services"))

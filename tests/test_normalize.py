@@ -1,0 +1,71 @@
+"""Normalizers: the pure functions that clean one value."""
+import pytest
+
+from pipelines import normalize as n
+
+
+def test_phone_keeps_extension_and_gives_a_dialable_uri():
+    phone = n.normalize_phone("713-926-9491 x3101")
+    assert phone.display == "(713) 926-9491 ext. 3101"
+    assert phone.e164 == "+17139269491"
+    assert phone.extension == "3101"
+    assert phone.tel_uri == "tel:+1-713-926-9491;ext=3101"
+
+
+@pytest.mark.parametrize("text", ["(214) 339-3181", "214-339-3181", "214.339.3181", "+1 214 339 3181"])
+def test_phone_formats_agree(text):
+    assert n.normalize_phone(text).e164 == "+12143393181"
+
+
+@pytest.mark.parametrize("text", ["", None, "123", "call us", "000-000-0000"])
+def test_phone_rejects_what_is_not_a_number(text):
+    assert n.normalize_phone(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("http://www.AAMA.org", "http://www.aama.org/"),
+        ("www.garretthealth.org", "http://www.garretthealth.org/"),
+        ("https://example.org/iop?x=1", "https://example.org/iop?x=1"),
+        ("HTTP://Example.org/Path", "http://example.org/Path"),
+        ("javascript:alert(1)", None),
+        ("mailto:intake@example.org", None),
+        ("http://not a host/", None),
+        ("ftp://example.org/", None),
+        ("", None),
+    ],
+)
+def test_website_only_http_and_https(text, expected):
+    assert n.normalize_website(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("77002", "77002"), ("77002-1234", "77002"), ("770021234", "77002"), ("02150", "02150"),
+     ("2150", "02150"), (2150, "02150"), ("abc", None), ("", None)],
+)
+def test_zip5(text, expected):
+    assert n.zip5(text) == expected
+
+
+def test_coordinates_out_of_range_or_zero_are_unknown():
+    assert n.coordinate("29.7604", 90) == 29.7604
+    assert n.coordinate("-95.3698", 180) == -95.3698
+    assert n.coordinate("91", 90) is None
+    assert n.coordinate("0", 90) is None
+    assert n.coordinate("nan", 90) is None
+    assert n.coordinate("north", 90) is None
+
+
+def test_clean_text_strips_stray_commas_spaces_and_control_characters():
+    assert n.clean_text(" Dianne Ndila Mbai, ") == "Dianne Ndila Mbai"
+    assert n.clean_text("A\x00B\tC  D") == "A B C D"
+    assert n.clean_text("  ") is None
+
+
+def test_city_name_takes_the_requested_spelling():
+    assert n.city_name("HOUSTON", "Houston, TX") == "Houston"
+    assert n.city_name("dallas", "Dallas, TX") == "Dallas"
+    assert n.city_name("EL PASO", None) == "El Paso"
+    assert n.city_name("McAllen", None) == "McAllen"
