@@ -17,6 +17,8 @@ DB ?= data/programs.db
 EXPORT_FEED ?= data/feed/findtreatment_export.jsonl
 API_FEED ?= data/feed/findtreatment_api.jsonl
 FEED ?= $(EXPORT_FEED)
+# Datasette loads plugins/ as files; they import the project's packages from here.
+export PYTHONPATH := $(CURDIR)
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
 .PHONY: help install demo data run crawl crawl-live build serve test clean

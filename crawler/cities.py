@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import string
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,3 +93,42 @@ def city_centre(city: City) -> tuple[float, float]:
     if not points:
         raise CityError(f'city "{city.label}": not a known US city (checked GeoNames and ZIP codes)')
     return statistics.fmean(p[0] for p in points), statistics.fmean(p[1] for p in points)
+
+
+@dataclass(frozen=True)
+class Place:
+    label: str  # "ZIP 77002 (Houston, TX)" or "Houston, TX"
+    latitude: float
+    longitude: float
+
+
+def resolve_place(text: str) -> Place:
+    """A ZIP code or "City, ST" typed by a person, as a point, offline (ZIP centroids from the
+    zipcodes package, city points from GeoNames). Raises CityError with a message for them."""
+    text = re.sub(r"\s+", " ", (text or "")).strip()
+    if not text:
+        raise CityError("Type a ZIP code or a city, for example 77002 or Houston, TX.")
+    if re.fullmatch(r"\d{5}(-\d{4})?", text):
+        import zipcodes
+
+        zip_code = text[:5]
+        hit = next((z for z in zipcodes.matching(zip_code) if z.get("lat") and z.get("long")), None)
+        if not hit:
+            raise CityError(f"We could not find ZIP code {zip_code}. Check the five digits, or type a city like Houston, TX.")
+        return Place(f"ZIP {zip_code} ({string.capwords(hit['city'])}, {hit['state']})",
+                     float(hit["lat"]), float(hit["long"]))
+    if re.fullmatch(r"[\d-]+", text):
+        raise CityError(f"“{text}” is not a ZIP code: a ZIP code has five digits, like 77002.")
+    words = text.rsplit(" ", 1)
+    if "," not in text and len(words) == 2 and words[1].upper() in STATE_CODES:
+        text = f"{words[0]}, {words[1]}"  # "Houston TX" is what people type on a phone
+    try:
+        city = parse_cities(text)[0]
+    except CityError:
+        raise CityError(f"Type a city with its state, like Houston, TX (not “{text}”), or a ZIP code.") from None
+    try:
+        lat, lon = city_centre(city)
+    except CityError:
+        raise CityError(f"We could not find the city {city.label}. Check the spelling, or type a ZIP code.") from None
+    name = string.capwords(city.name) if city.name.islower() else city.name
+    return Place(f"{name}, {city.state}", lat, lon)

@@ -41,9 +41,13 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
         project.set(key, value)
     process = CrawlerProcess(project)
     crawler = process.create_crawler(spider)
-    process.crawl(crawler, cities=cities, **{k: v for k, v in spider_args.items() if v is not None})
+    startup_errors = []
+    deferred = process.crawl(crawler, cities=cities, **{k: v for k, v in spider_args.items() if v is not None})
+    deferred.addErrback(startup_errors.append)  # e.g. a bad spider argument, raised in __init__
     try:
         process.start()
+        if startup_errors:
+            raise CrawlFailed(f"the spider could not start: {startup_errors[0].getErrorMessage()}")
         stats = crawler.stats.get_stats()
         check(spider, stats)
         os.replace(temp, output)

@@ -78,7 +78,8 @@ def test_make_serve_serves_the_built_database_on_the_port_given(austin_el_paso):
         assert len(rows) == cities_in(db)["El Paso"]
         assert {r["city"] for r in rows} == {"El Paso"}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
 

@@ -1,0 +1,94 @@
+"""A stand-in for FindTreatment.gov's JSON API on 127.0.0.1, serving the saved responses in
+tests/fixtures/api, so the real crawl command can be run end to end without a network."""
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
+API_PATH = "/locator/exportsAsJson/v2"
+ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
+# What a gateway in front of an API answers when the application behind it is down: 200 and HTML.
+HTML_ERROR_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>FindTreatment.gov - Service Unavailable</title></head>\n"
+    b"<body><h1>We're sorry</h1><p>The site is temporarily unavailable. Please try again later.</p>"
+    b"</body></html>\n"
+)
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+class FixtureApi:
+    """Serve the API in one of three modes:
+
+    - "pages": /locator/exportsAsJson/v2?...&page=N answers houston_pageN.json (404 past the last);
+    - "empty": every search answers houston_empty.json (recordCount 0);
+    - "html": every search answers an HTML error page with status 200.
+
+    `seen` lists (path, query dict) for every request, robots.txt included.
+    """
+
+    def __init__(self, mode: str = "pages"):
+        self.mode = mode
+        self.seen: list[tuple[str, dict[str, list[str]]]] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                api.seen.append((parts.path, query))
+                if parts.path == "/robots.txt":
+                    return self.answer(200, "text/plain", ROBOTS_TXT)
+                if parts.path != API_PATH:
+                    return self.answer(404, "text/plain", b"not found\n")
+                if api.mode == "html":
+                    return self.answer(200, "text/html; charset=utf-8", HTML_ERROR_PAGE)
+                if api.mode == "empty":
+                    return self.answer(200, "application/json", fixture("houston_empty.json"))
+                path = FIXTURES / f"houston_page{query.get('page', ['1'])[0]}.json"
+                if not path.is_file():
+                    return self.answer(404, "application/json", b'{"error": "no such page"}')
+                return self.answer(200, "application/json", path.read_bytes())
+
+            def answer(self, status: int, content_type: str, body: bytes):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):  # keep the test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}{API_PATH}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FixtureApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def pages_seen(self) -> list[int]:
+        return [int(q["page"][0]) for p, q in self.seen if p == API_PATH and "page" in q]
+
+    def paths_seen(self) -> list[str]:
+        return [p for p, _ in self.seen]
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
