@@ -1,0 +1,163 @@
+"""The pages for a person looking for help: /find (near me) and /program/<id> (one program).
+
+Both read the same database Datasette serves; /find runs the canned query `nearby` of
+metadata.yml, so the page and the researchers' JSON API (/programs/nearby.json) agree.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from urllib.parse import quote_plus, urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+
+from crawler.cities import CityError, resolve_place
+
+DATABASE = "programs"
+DISTANCES = (5, 10, 25, 50)
+DEFAULT_MILES = 10
+# Payment choices people ask for, as the `payment` facet spells them (data/derived_facets.csv).
+PAYMENTS = (
+    "Medicaid", "Medicare", "Private health insurance", "Military insurance (TRICARE)",
+    "State-financed insurance (not Medicaid)", "Sliding fee scale", "Cash or self-payment",
+    "Payment assistance",
+)
+
+
+async def _care_levels(db) -> "OrderedDict[str, dict]":
+    rows = await db.execute("select slug, label, asam_level from care_levels order by sort_order")
+    return OrderedDict((r["slug"], dict(r)) for r in rows)
+
+
+def maps_url(*parts) -> str:
+    """A map search link that opens the phone's map app for an address."""
+    return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(", ".join(p for p in parts if p))
+
+
+def _json_list(text) -> list:
+    try:
+        value = json.loads(text or "[]")
+    except (TypeError, ValueError):
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _card(row, levels) -> dict:
+    program = dict(row)
+    program["care_level_labels"] = [levels[s]["label"] for s in _json_list(row["care_levels"]) if s in levels]
+    program["facility_types"] = _json_list(row["facility_type"])
+    program["payment_list"] = _json_list(row["payment"])
+    program["map_url"] = maps_url(row["address"], row["city"], f"{row['state']} {row['zip'] or ''}".strip())
+    return program
+
+
+async def find_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    levels = await _care_levels(db)
+    args = request.args
+    near = (args.get("near") or "").strip()[:100]
+    try:
+        miles = int(args.get("miles") or DEFAULT_MILES)
+    except ValueError:
+        miles = DEFAULT_MILES
+    miles = miles if miles in DISTANCES else DEFAULT_MILES
+    level = args.get("level", "iop") if args.get("level", "iop") in levels or args.get("level") == "" else "iop"
+    payment = args.get("payment", "") if args.get("payment", "") in PAYMENTS else ""
+    context = {
+        "near": near, "miles": miles, "level": level, "payment": payment,
+        "levels": levels,
+        "searched": bool(near), "error": None, "place": None, "results": [], "wider": None, "json_url": None,
+    }
+    status = 200
+    if near:
+        try:
+            place = resolve_place(near)
+        except CityError as exc:
+            context["error"] = str(exc)
+            status = 404
+        else:
+            params = {"lat": place.latitude, "lon": place.longitude, "miles": miles,
+                      "level": level, "payment": payment}
+            query = await datasette.get_canned_query(DATABASE, "nearby", request.actor)
+            rows = await db.execute(query["sql"], params)
+            context["place"] = place
+            context["results"] = [_card(r, levels) for r in rows]
+            context["json_url"] = "/programs/nearby.json?" + urlencode({**params, "_shape": "array"})
+            wider = next((d for d in DISTANCES if d > miles), None)
+            if wider and not context["results"]:
+                context["wider"] = "/find?" + urlencode({"near": near, "miles": wider, "level": level, "payment": payment})
+    html = await datasette.render_template("find.html", context, request=request)
+    return Response.html(html, status=status)
+
+
+async def program_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    program_id = request.url_vars["id"]
+    rows = await db.execute("select * from programs where id = ?", [program_id])
+    row = rows.first()
+    if row is None:
+        raise NotFound(f"No program with id {program_id}")
+    levels = await _care_levels(db)
+    program = _card(row, levels)
+    evidence = await db.execute(
+        "select e.care_level, c.label, e.source, e.evidence, e.source_url, e.source_ref, e.seen "
+        "from program_care_levels e join care_levels c on c.slug = e.care_level "
+        "where e.program_id = ? order by c.sort_order, e.source, e.source_ref",
+        [program_id],
+    )
+    services = await db.execute(
+        "select coalesce(s.category_name, 'Other') as category, coalesce(s.service_name, s.service_code) as name "
+        "from program_services s where s.program_id = ? order by category, name",
+        [program_id],
+    )
+    grouped: OrderedDict[str, list[str]] = OrderedDict()
+    for s in services:
+        grouped.setdefault(s["category"], []).append(s["name"])
+    listings = await db.execute(
+        "select source, source_url, source_ref, fetched_at, facility_type, placeholder from listings "
+        "where program_id = ? order by id",
+        [program_id],
+    )
+    facility_labels = {r["code"]: r["label"] for r in await db.execute("select code, label from facility_types")}
+    context = {
+        "program": program,
+        "evidence": [dict(e) for e in evidence],
+        "services": grouped,
+        "listings": [dict(l) for l in listings],
+        "facility_labels": facility_labels,
+        "lists": {name: _json_list(row[name]) for name in
+                  ("payment", "ages", "populations", "languages", "medications", "phones", "websites")},
+    }
+    html = await datasette.render_template("program.html", context, request=request)
+    return Response.html(html)
+
+
+@hookimpl
+def extra_template_vars(template, datasette):
+    """The search form's choices and the directory's largest cities, for the home page."""
+    if template not in ("index.html", "find.html"):
+        return {}
+
+    async def inner():
+        db = datasette.get_database(DATABASE)
+        cities = await db.execute(
+            "select city, state, count(*) as n from programs where city is not null "
+            "group by city, state order by n desc, city limit 8"
+        )
+        return {
+            "find_levels": await _care_levels(db),
+            "find_distances": DISTANCES,
+            "find_payments": PAYMENTS,
+            "directory_cities": [dict(c) for c in cities],
+        }
+
+    return inner
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/find$", find_page),
+        (r"^/program/(?P<id>[A-Za-z0-9_-]{1,64})$", program_page),
+    ]

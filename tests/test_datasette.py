@@ -1,0 +1,481 @@
+"""The published site: metadata.yml, templates/ and the JSON API, asked through Datasette's own
+test client (no network), configured as `make serve` runs it, over the real Houston/Dallas build."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import sqlite_utils
+import yaml
+from datasette.app import Datasette
+
+from pipelines import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CRISIS_LINKS = ('href="tel:988"', 'href="tel:+1-800-662-4357"')
+# A real program of the Houston/Dallas export whose name shares words with other programs:
+# the table page lists the matches by name, the `search` canned query by relevance.
+REAL_NAME = "Eating Recovery Center"
+
+
+def load_metadata() -> dict:
+    return yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+
+
+def make_datasette(db_path: Path) -> Datasette:
+    """Datasette as `make serve` starts it (immutable, metadata.yml, plugins/, templates/)."""
+    return Datasette(
+        immutables=[str(db_path)],
+        metadata=load_metadata(),
+        plugins_dir=str(ROOT / "plugins"),
+        template_dir=str(ROOT / "templates"),
+        settings={"suggest_facets": False, "facet_time_limit_ms": 500},
+    )
+
+
+@pytest.fixture(scope="session")
+async def ds(built_db):
+    datasette = make_datasette(built_db)
+    await datasette.invoke_startup()
+    return datasette
+
+
+@pytest.fixture(scope="session")
+def sql(built_db):
+    """Run a query straight against the built database, as a researcher would with sqlite3."""
+    conn = sqlite3.connect(built_db)
+
+    def run(query: str, params=()):
+        return conn.execute(query, params).fetchall()
+
+    yield run
+    conn.close()
+
+
+async def get_json(ds, path: str, **params):
+    response = await ds.client.get(f"{path}?{urlencode(params)}" if params else path)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+async def get_html(ds, path: str) -> str:
+    response = await ds.client.get(path)
+    assert response.status_code == 200, response.text[:500]
+    return response.text
+
+
+class _Page(HTMLParser):
+    """Links, forms and labels of a page, enough to check them without a browser."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.forms: list[dict] = []
+        self.labels: dict[str, str] = {}
+        self._a = None
+        self._label = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self._a = [attrs["href"], ""]
+        elif tag == "form":
+            self.forms.append({"action": attrs.get("action"), "method": attrs.get("method"), "inputs": []})
+        elif tag in ("input", "select") and self.forms:
+            self.forms[-1]["inputs"].append(attrs)
+        elif tag == "label" and "for" in attrs:
+            self._label = [attrs["for"], ""]
+
+    def handle_data(self, data):
+        if self._a:
+            self._a[1] += data
+        if self._label:
+            self._label[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._a:
+            self.links.append((self._a[0], " ".join(self._a[1].split())))
+            self._a = None
+        elif tag == "label" and self._label:
+            self.labels[self._label[0]] = " ".join(self._label[1].split())
+            self._label = None
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+# --- Filters and facets agree with the database --------------------------------------------
+
+async def test_houston_iop_filter_matches_the_evidence_table_and_the_raw_oit_codes(ds, sql):
+    rows = await get_json(
+        ds, "/programs/programs.json",
+        city="Houston", care_levels__arraycontains="iop", _shape="array", _size="max",
+    )
+    assert rows, "no Houston IOPs: the filter or the build is broken"
+    assert all(row["city"] == "Houston" for row in rows)
+    assert all("iop" in json.loads(row["care_levels"]) for row in rows)
+
+    evidence = {pid for (pid,) in sql(
+        "select distinct pcl.program_id from program_care_levels pcl"
+        " join programs p on p.id = pcl.program_id"
+        " where p.city = 'Houston' and pcl.care_level = 'iop'"
+    )}
+    assert {row["id"] for row in rows} == evidence
+
+    # Back to what SAMHSA published: OIT among a listing's own service codes. Placeholder rows
+    # (BUPREN/OTP with every flag set) list OIT too and must not count.
+    raw_oit = "select distinct l.program_id from listings l join programs p on p.id = l.program_id," \
+              " json_each(l.raw, '$.service_codes') code" \
+              " where p.city = 'Houston' and code.value = 'OIT' {placeholders}"
+    real = {pid for (pid,) in sql(raw_oit.format(placeholders="and l.placeholder = 0"))}
+    with_placeholders = {pid for (pid,) in sql(raw_oit.format(placeholders=""))}
+    assert len(rows) == len(real)
+    assert {row["id"] for row in rows} == real
+    assert len(with_placeholders) > len(real)
+
+
+async def test_care_level_facet_counts_programs_as_sqlite_does(ds, sql):
+    data = await get_json(ds, "/programs/programs.json", _size="0")
+    facet = data["facet_results"]["care_levels"]
+    assert facet["type"] == "array"
+    served = {r["value"]: r["count"] for r in facet["results"]}
+    # A program merged from two listings has two evidence rows per level: count programs.
+    expected = dict(sql(
+        "select care_level, count(distinct program_id) from program_care_levels group by care_level"
+    ))
+    assert served == expected
+    assert set(served) <= {"iop", "php", "outpatient", "residential", "inpatient", "detox"}
+    assert served["iop"] > 0
+
+
+async def test_care_level_facet_within_a_city_matches_sqlite(ds, sql):
+    data = await get_json(ds, "/programs/programs.json", city="Dallas", _facet_array="care_levels", _size="0")
+    served = {r["value"]: r["count"] for r in data["facet_results"]["care_levels"]["results"]}
+    expected = dict(sql(
+        "select j.value, count(*) from programs, json_each(programs.care_levels) j"
+        " where city = 'Dallas' group by j.value"
+    ))
+    assert served == expected
+
+
+async def test_configured_facets_are_served(ds, sql):
+    data = await get_json(ds, "/programs/programs.json", _size="0")
+    results = data["facet_results"]
+    assert {"city", "care_levels", "payment", "facility_type"} <= set(results)
+    assert {r["value"]: r["count"] for r in results["city"]["results"]} == dict(
+        sql("select city, count(*) from programs group by city")
+    )
+    facility = {r["value"]: r["count"] for r in results["facility_type"]["results"]}
+    assert facility["BUPREN"] == sql(
+        "select count(*) from programs, json_each(facility_type) j where j.value = 'BUPREN'"
+    )[0][0]
+    payment = {r["value"]: r["count"] for r in results["payment"]["results"]}
+    assert payment["Medicaid"] == sql(
+        "select count(*) from programs, json_each(payment) j where j.value = 'Medicaid'"
+    )[0][0]
+
+
+# --- Full-text search ------------------------------------------------------------------------
+
+async def test_table_search_finds_a_program_by_name(ds, sql):
+    (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+    rows = await get_json(ds, "/programs/programs.json", _search=REAL_NAME, _shape="array", _size="max")
+    assert program_id in [row["id"] for row in rows]
+
+
+async def test_search_query_ranks_the_named_program_first(ds, sql):
+    (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+    ranked = await get_json(ds, "/programs/search.json", q=REAL_NAME, _shape="array")
+    assert len(ranked) > 1, "pick a name that shares words with other programs"
+    assert ranked[0]["id"] == program_id
+    # The table page orders the same matches by name, so the ranking is the canned query's doing.
+    by_name = await get_json(ds, "/programs/programs.json", _search=REAL_NAME, _shape="array", _size="max")
+    assert {r["id"] for r in by_name} == {r["id"] for r in ranked}
+    assert by_name[0]["id"] != program_id
+
+
+@pytest.mark.parametrize("q", ["", "   ", '"', "*"])
+async def test_search_query_survives_blank_and_odd_input(ds, q):
+    rows = await get_json(ds, "/programs/search.json", q=q, _shape="array")
+    assert rows == []
+
+
+async def test_search_query_escapes_fts_syntax(ds, sql):
+    # "OR" and a stray quote would be FTS5 syntax errors unescaped; escape_fts makes them words.
+    rows = await get_json(ds, "/programs/search.json", q='recovery "center', _shape="array")
+    assert any(r["name"] == REAL_NAME for r in rows)
+
+
+async def test_city_and_level_query_matches_the_evidence_table(ds, sql):
+    for level in ("iop", "residential"):
+        rows = await get_json(ds, "/programs/iop_in_city.json", city="houston", level=level, _shape="array")
+        expected = {pid for (pid,) in sql(
+            "select distinct program_id from program_care_levels pcl join programs p on p.id = pcl.program_id"
+            " where p.city = 'Houston' and care_level = ?", [level]
+        )}
+        assert expected and {r["id"] for r in rows} == expected
+    blank_level = await get_json(ds, "/programs/iop_in_city.json", city="Houston", level="", _shape="array")
+    iop = await get_json(ds, "/programs/iop_in_city.json", city="Houston", level="iop", _shape="array")
+    assert blank_level == iop
+
+
+# --- Metadata --------------------------------------------------------------------------------
+
+def _documented_tables(db_path: Path) -> dict[str, list[str]]:
+    """Every table of the built database and its columns; FTS5 shadow tables and SQLite's own
+    (sqlite_stat1, written by ANALYZE) aside."""
+    db = sqlite_utils.Database(db_path)
+    shadow = {f"programs_fts_{suffix}" for suffix in ("data", "idx", "docsize", "config")}
+    return {name: db[name].columns_dict.keys() for name in db.table_names() if name not in shadow and not name.startswith("sqlite_")}
+
+
+async def test_every_table_and_column_is_described(ds, built_db):
+    served = await get_json(ds, "/-/metadata.json")
+    tables = served["databases"]["programs"]["tables"]
+    expected = _documented_tables(built_db)
+    assert set(expected) >= {
+        "programs", "program_care_levels", "program_services", "care_levels", "care_level_codes",
+        "service_codes", "facility_types", "listings", "rejects", "programs_fts",
+    }
+    for table, columns in expected.items():
+        assert table in tables, f"table {table} has no metadata"
+        assert str(tables[table].get("description", "")).strip(), f"table {table} has no description"
+        described = tables[table].get("columns") or {}
+        missing = [c for c in columns if not str(described.get(c, "")).strip()]
+        assert not missing, f"{table}: no description for {missing}"
+        extra = set(described) - set(columns)
+        assert not extra, f"{table}: descriptions of columns that do not exist: {extra}"
+    assert set(tables["programs"]["columns"]) == set(schema.PROGRAMS)
+
+
+async def test_site_metadata_names_license_source_and_crisis_lines(ds):
+    served = await get_json(ds, "/-/metadata.json")
+    assert served["title"]
+    assert served["license"] == "Public domain (U.S. government work)" and served["license_url"]
+    assert served["source"] == "SAMHSA FindTreatment.gov"
+    assert served["source_url"] == "https://findtreatment.gov/"
+    for link in CRISIS_LINKS:
+        assert link in served["description_html"]
+
+
+async def test_programs_table_configuration_is_usable(ds, built_db):
+    programs = load_metadata()["databases"]["programs"]["tables"]["programs"]
+    columns = set(_documented_tables(built_db)["programs"])
+    assert programs["label_column"] == "name"
+    assert set(programs["sortable_columns"]) <= columns
+    assert programs["sort"] in programs["sortable_columns"]
+    for facet in programs["facets"]:
+        column = facet if isinstance(facet, str) else next(iter(facet.values()))
+        assert column in columns
+    assert {"array": "care_levels"} in programs["facets"]
+    # Sorting by a configured column works; by another one is refused.
+    rows = await get_json(ds, "/programs/programs.json", _sort_desc="service_count", _shape="array", _size="3")
+    assert rows[0]["service_count"] >= rows[-1]["service_count"]
+    response = await ds.client.get("/programs/programs.json?_sort=phone")
+    # Datasette 0.65 answers 500, not 400; the page links only the sortable columns.
+    assert response.status_code != 200 and "Cannot sort table by phone" in response.json()["error"]
+    care_levels = load_metadata()["databases"]["programs"]["tables"]["care_levels"]
+    assert care_levels["label_column"] == "label"
+
+
+async def test_foreign_keys_are_labelled(ds, sql):
+    data = await get_json(ds, "/programs/program_care_levels.json", _labels="on", _shape="array", _size="1")
+    row = data[0]
+    (name,) = sql("select name from programs where id = ?", [row["program_id"]["value"]])[0]
+    assert row["program_id"]["label"] == name
+    (label,) = sql("select label from care_levels where slug = ?", [row["care_level"]["value"]])[0]
+    assert row["care_level"]["label"] == label
+
+
+async def test_fts_table_is_hidden_from_the_database_page(ds):
+    data = await get_json(ds, "/programs.json")
+    visible = {t["name"] for t in data["tables"] if not t["hidden"]}
+    assert "programs" in visible and "programs_fts" not in visible
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+async def test_index_page_leads_with_crisis_lines_and_search(ds):
+    html = await get_html(ds, "/")
+    for link in CRISIS_LINKS:
+        assert link in html
+    assert "988" in html and "1-800-662-4357" in html
+    # The crisis lines come before anything else in the page's content.
+    assert html.index('href="tel:988"') < html.index('<section class="content">')
+    page = parse(html)
+    (search,) = [f for f in page.forms if any(i.get("name") == "_search" for i in f["inputs"])]
+    assert search["action"] == "/programs/programs" and search["method"] == "get"
+    (field,) = [i for i in search["inputs"] if i.get("name") == "_search"]
+    assert page.labels.get(field["id"]), "the search box has no label"
+    # Datasette 0.65 answers ?_search= (blank) with a 400 FTS5 syntax error: never submit blank.
+    assert "required" in field and field.get("pattern")
+    hrefs = dict(page.links)
+    # Quick links to each city in the database (built from the data, not fixed to the demo's).
+    assert hrefs["/programs/programs?city=Houston&state=TX&care_levels__arraycontains=iop"] == \
+        "Intensive outpatient programs in Houston, TX"
+    assert "/programs/programs?city=Dallas&state=TX&care_levels__arraycontains=iop" in hrefs
+    # The near-me form comes first and goes to /find.
+    (near,) = [f for f in page.forms if f["action"] == "/find"]
+    assert {i.get("name") for i in near["inputs"]} >= {"near", "miles", "level", "payment"}
+    assert "/programs" in hrefs  # the database page, for researchers
+    assert any(h.startswith("/programs/programs.json") for h in hrefs)
+
+
+async def test_every_link_of_the_index_page_works(ds):
+    page = parse(await get_html(ds, "/"))
+    internal = [href for href, _ in page.links if href.startswith("/")]
+    assert len(internal) > 10
+    for href in internal:
+        response = await ds.client.get(href)
+        assert response.status_code == 200, href
+
+
+async def test_index_quick_link_counts_match_sqlite(ds, sql):
+    page = parse(await get_html(ds, "/"))
+    (href,) = [h for h, text in page.links if text == "Intensive outpatient programs in Dallas, TX"]
+    data = await get_json(ds, href.replace("/programs/programs?", "/programs/programs.json?") + "&_size=0")
+    (expected,) = sql(
+        "select count(distinct pcl.program_id) from program_care_levels pcl join programs p"
+        " on p.id = pcl.program_id where p.city = 'Dallas' and pcl.care_level = 'iop'"
+    )[0]
+    assert data["filtered_table_rows_count"] == expected > 0
+
+
+@pytest.mark.parametrize("path", [
+    "/programs",
+    "/programs/programs?city=Houston&care_levels__arraycontains=iop",
+    "/programs/care_levels",
+    "/programs/search?q=recovery",
+    "/programs/iop_in_city?city=Dallas&level=iop",
+    "/-/metadata",
+])
+async def test_crisis_lines_are_on_every_page(ds, path):
+    html = await get_html(ds, path)
+    for link in CRISIS_LINKS:
+        assert link in html, path
+    assert '<html lang="en">' in html
+
+
+async def test_crisis_lines_are_on_a_program_page_and_an_error_page(ds, sql):
+    (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+    html = await get_html(ds, f"/programs/programs/{program_id}")
+    assert REAL_NAME in html and all(link in html for link in CRISIS_LINKS)
+    response = await ds.client.get("/programs/no_such_table")
+    assert response.status_code == 404
+    assert all(link in response.text for link in CRISIS_LINKS)
+
+
+async def test_table_page_keeps_column_descriptions_folded_above_the_rows(ds):
+    html = await get_html(ds, "/programs/programs?city=Houston")
+    details = html.index('<details class="column-descriptions-details">')
+    assert details < html.index('<table class="rows-and-columns">')
+    assert html.count('<dl class="column-descriptions">') == 1
+    assert "<dt>care_levels</dt>" in html and "iop (intensive outpatient" in html
+
+
+async def test_canned_query_page_is_titled_by_its_title_not_its_sql(ds):
+    html = await get_html(ds, "/programs/search?q=recovery")
+    title = html[html.index("<title>") + 7:html.index("</title>")]
+    assert "select" not in title.lower()
+    assert "Search programs" in title
+
+
+async def test_scraped_text_is_escaped(tmp_path):
+    """A listing is untrusted text: a name with markup must reach the page as text."""
+    db_path = tmp_path / "programs.db"
+    db = sqlite_utils.Database(db_path)
+    schema.create(db)
+    evil = '<script>alert("x")</script> Recovery <b>House</b>'
+    db["programs"].insert({
+        "id": "pevil", "name": evil, "address": '1 Main St <img src=x onerror=alert(1)>',
+        "city": "Houston", "state": "TX", "facility_type": '["SU"]', "care_levels": '["iop"]',
+        "payment": '["<i>Medicaid</i>"]', "services_text": "Intensive outpatient treatment",
+        "sources": '["test"]', "first_seen": "2025-01-01T00:00:00Z", "last_seen": "2025-01-01T00:00:00Z",
+    })
+    db["care_levels"].insert({"slug": "iop", "label": "Intensive outpatient", "asam_level": "2.1",
+                              "sort_order": 1, "description": "x"})
+    db["program_care_levels"].insert({"program_id": "pevil", "care_level": "iop", "source": "test",
+                                      "evidence": "OIT", "source_url": "x", "source_ref": "x", "seen": "x"})
+    schema.index(db)
+    db.close()
+    datasette = make_datasette(db_path)
+    for path in [
+        "/programs/programs",
+        "/programs/programs?_search=recovery",
+        "/programs/programs/pevil",
+        "/programs/search?q=recovery",
+        "/programs/iop_in_city?city=Houston&level=iop",
+        "/programs/program_care_levels",
+    ]:
+        response = await datasette.client.get(path)
+        assert response.status_code == 200, path
+        html = response.text
+        assert "<script>alert" not in html, path
+        assert "<img src=x" not in html and "<i>Medicaid" not in html, path
+        assert "&lt;script&gt;alert" in html, path
+
+
+# --- The real server, as `make serve` starts it ----------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
+    inspect_file = tmp_path / "inspect.json"
+    subprocess.run([str(BIN / "datasette"), "inspect", str(built_db), "--inspect-file", str(inspect_file)],
+                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True,
+                   timeout=120)
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "datasette"), "serve", "-i", str(built_db), "--inspect-file", str(inspect_file),
+         "-m", "metadata.yml", "--plugins-dir", "plugins", "--template-dir", "templates",
+         "--setting", "suggest_facets", "off", "--setting", "facet_time_limit_ms", "500",
+         "-h", "127.0.0.1", "-p", str(port)],
+        # The Makefile exports PYTHONPATH so that plugins/ can import the project's packages.
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2) as response:
+                    assert json.load(response)["datasette"]["version"].startswith("0.65.")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
+                    pytest.fail(f"datasette serve did not start:\n{output}")
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"{base}/", timeout=10) as response:
+            html = response.read().decode()
+        assert all(link in html for link in CRISIS_LINKS) and 'name="_search"' in html
+        query = urlencode({"city": "Houston", "care_levels__arraycontains": "iop", "_shape": "array", "_size": "max"})
+        with urllib.request.urlopen(f"{base}/programs/programs.json?{query}", timeout=10) as response:
+            rows = json.load(response)
+        assert rows and all(r["city"] == "Houston" for r in rows)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
