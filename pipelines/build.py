@@ -213,6 +213,15 @@ def _program_row(program: Program, reference) -> dict:
         "listing_count": len(program.listings),
         "first_seen": seen[0],
         "last_seen": seen[-1],
+        "popup": _json({
+            "title": first.name,
+            "description": " · ".join(filter(None, [
+                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels()) or "No service detail listed",
+                phones[0].display if phones else None,
+                first.address,
+            ])),
+            "link": f"/program/{program.id}",
+        }),
     }
 
 

@@ -38,6 +38,7 @@ PROGRAMS = {
     "listing_count": int,
     "first_seen": str,
     "last_seen": str,
+    "popup": str,  # JSON {title, description, link} for datasette-cluster-map's marker popups
 }
 PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen"}
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]

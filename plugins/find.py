@@ -30,6 +30,10 @@ async def _care_levels(db) -> "OrderedDict[str, dict]":
     return OrderedDict((r["slug"], dict(r)) for r in rows)
 
 
+async def _facility_labels(db) -> dict[str, str]:
+    return {r["code"]: r["label"] for r in await db.execute("select code, label from facility_types")}
+
+
 def maps_url(*parts) -> str:
     """A map search link that opens the phone's map app for an address."""
     return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(", ".join(p for p in parts if p))
@@ -43,10 +47,11 @@ def _json_list(text) -> list:
     return value if isinstance(value, list) else []
 
 
-def _card(row, levels) -> dict:
+def _card(row, levels, facility_labels) -> dict:
     program = dict(row)
     program["care_level_labels"] = [levels[s]["label"] for s in _json_list(row["care_levels"]) if s in levels]
     program["facility_types"] = _json_list(row["facility_type"])
+    program["facility_type_labels"] = [facility_labels.get(t, t) for t in program["facility_types"]]
     program["payment_list"] = _json_list(row["payment"])
     program["map_url"] = maps_url(row["address"], row["city"], f"{row['state']} {row['zip'] or ''}".strip())
     return program
@@ -82,7 +87,8 @@ async def find_page(datasette, request):
             query = await datasette.get_canned_query(DATABASE, "nearby", request.actor)
             rows = await db.execute(query["sql"], params)
             context["place"] = place
-            context["results"] = [_card(r, levels) for r in rows]
+            labels = await _facility_labels(db)
+            context["results"] = [_card(r, levels, labels) for r in rows]
             context["json_url"] = "/programs/nearby.json?" + urlencode({**params, "_shape": "array"})
             wider = next((d for d in DISTANCES if d > miles), None)
             if wider and not context["results"]:
@@ -99,7 +105,8 @@ async def program_page(datasette, request):
     if row is None:
         raise NotFound(f"No program with id {program_id}")
     levels = await _care_levels(db)
-    program = _card(row, levels)
+    facility_labels = await _facility_labels(db)
+    program = _card(row, levels, facility_labels)
     evidence = await db.execute(
         "select e.care_level, c.label, e.source, e.evidence, e.source_url, e.source_ref, e.seen "
         "from program_care_levels e join care_levels c on c.slug = e.care_level "
@@ -119,13 +126,11 @@ async def program_page(datasette, request):
         "where program_id = ? order by id",
         [program_id],
     )
-    facility_labels = {r["code"]: r["label"] for r in await db.execute("select code, label from facility_types")}
     context = {
         "program": program,
         "evidence": [dict(e) for e in evidence],
         "services": grouped,
         "listings": [dict(l) for l in listings],
-        "facility_labels": facility_labels,
         "lists": {name: _json_list(row[name]) for name in
                   ("payment", "ages", "populations", "languages", "medications", "phones", "websites")},
     }

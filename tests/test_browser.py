@@ -1,0 +1,208 @@
+"""The pages for a person, in a real browser: Debian's chromium driven by Playwright against
+the directory served by `make serve`. Screenshots go to test-output/screenshots/."""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_commands import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+PHONE = {"width": 375, "height": 667}
+ZIP_77002 = (29.7594, -95.3594)  # the zipcodes package's centroid, as the page resolves it
+TEL = re.compile(r"^tel:\+1-\d{3}-\d{3}-\d{4}(;ext=\d+)?$")
+
+
+def haversine_miles(lat1, lon1, lat2, lon2):
+    """Written here on its own, to check the plugin's distance_miles independently."""
+    r = 3958.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+@pytest.fixture(scope="module")
+def server(built_db):
+    """`make serve` on a free port, as a user starts it."""
+    port = free_port()
+    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={built_db}"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "make serve did not answer within 60 s"
+            time.sleep(0.3)
+    yield base
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def db_rows(db, sql, *params):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+def no_sideways_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def search(page, base, near, miles="10", level="iop", payment=""):
+    """Fill the home page's form as a person would, with the keyboard, and submit."""
+    page.goto(base + "/")
+    page.get_by_label("ZIP code or city").fill(near)
+    page.get_by_label("Distance").select_option(miles)
+    page.get_by_label("Level of care").select_option(level)
+    page.get_by_label("Payment").select_option(payment)
+    page.get_by_role("button", name="Find programs").click()
+    page.wait_for_url(re.compile(r"/find\?"))
+
+
+def test_zip_77002_iop_within_10_miles_nearest_first_with_tel_links(phone, server, built_db):
+    search(phone, server, "77002")
+    cards = phone.locator("li.card")
+    count = cards.count()
+    assert count > 5
+    iop = {r["program_id"] for r in db_rows(built_db, "select program_id from program_care_levels where care_level = 'iop'")}
+    miles = []
+    for i in range(count):
+        card = cards.nth(i)
+        program_id = card.get_attribute("data-program-id")
+        assert program_id in iop, f"{program_id} does not offer IOP"
+        assert "Intensive outpatient" in card.inner_text()
+        shown = float(card.locator(".distance").get_attribute("data-miles"))
+        [program] = db_rows(built_db, "select latitude, longitude, phone_tel from programs where id = ?", program_id)
+        assert abs(shown - haversine_miles(*ZIP_77002, program["latitude"], program["longitude"])) < 0.1
+        assert shown <= 10
+        miles.append(shown)
+        call = card.locator("a.call")
+        if program["phone_tel"]:
+            assert TEL.match(call.get_attribute("href")), call.get_attribute("href")
+            assert call.get_attribute("href") == program["phone_tel"]
+    assert miles == sorted(miles)
+    assert cards.locator("a.call").count() >= count - 1  # nearly every program has a phone
+    # Every IOP program within 10 miles is listed: none missing.
+    expected = [
+        pid for pid in iop
+        for p in db_rows(built_db, "select latitude, longitude from programs where id = ?", pid)
+        if p["latitude"] is not None and haversine_miles(*ZIP_77002, p["latitude"], p["longitude"]) <= 10
+    ]
+    assert count == len(expected)
+    assert no_sideways_scroll(phone)
+    phone.screenshot(path=str(SCREENSHOTS / "search-77002-iop-375px.png"), full_page=True)
+
+
+def test_crisis_lines_are_visible_without_scrolling_on_a_phone(phone, server):
+    for path in ("/", "/find?near=77002&miles=10&level=iop", "/programs/programs"):
+        phone.goto(server + path)
+        for number in ("988", "1-800-662-4357"):
+            link = phone.locator(f"a.crisis-number:has-text('{number}')").first
+            box = link.bounding_box()
+            assert box and box["y"] + box["height"] <= PHONE["height"], f"{number} below the fold on {path}"
+
+
+def test_unknown_zip_shows_a_clear_message(phone, server):
+    search(phone, server, "00000")
+    assert "could not find ZIP code 00000" in phone.locator("#find-error").inner_text()
+    assert phone.locator("li.card").count() == 0
+
+
+def test_no_results_suggests_a_wider_distance(phone, server):
+    # Downtown El Paso is far from every Houston and Dallas program.
+    search(phone, server, "El Paso, TX", miles="25")
+    message = phone.locator("#no-results")
+    assert "No programs found within 25 miles" in message.inner_text()
+    assert "miles=50" in message.get_by_role("link", name="Search a wider distance").get_attribute("href")
+
+
+def test_the_search_works_from_the_keyboard_alone(phone, server):
+    phone.goto(server + "/")
+    phone.get_by_label("ZIP code or city").focus()
+    phone.keyboard.type("75201")
+    phone.keyboard.press("Enter")
+    phone.wait_for_url(re.compile(r"near=75201"))
+    assert phone.locator("li.card").count() > 0
+    # Tab from the search field reaches the distance, level and payment choices in order.
+    phone.get_by_label("ZIP code or city").focus()
+    order = []
+    for _ in range(3):
+        phone.keyboard.press("Tab")
+        order.append(phone.evaluate("document.activeElement.id"))
+    assert order == ["miles", "level", "payment"]
+
+
+def test_pages_fit_375_px_without_sideways_scrolling(phone, server, built_db):
+    [program] = db_rows(built_db, "select id from programs where name = 'Menninger Clinic'")
+    for path in ("/", "/find?near=77002&miles=25&level=", f"/program/{program['id']}"):
+        phone.goto(server + path)
+        assert no_sideways_scroll(phone), path
+
+
+def test_program_page_shows_care_levels_with_evidence_and_sources(phone, server, built_db):
+    [program] = db_rows(built_db, "select id, phone_tel from programs where name = 'Menninger Clinic'")
+    phone.goto(f"{server}/program/{program['id']}")
+    text = phone.locator("main").inner_text()
+    assert "Intensive outpatient — SAMHSA service codes (OIT)" in text
+    assert "Partial hospitalization / day treatment" in text
+    sources = phone.locator("#sources + table tbody tr")
+    assert sources.count() == 2  # the SU and MH twins
+    assert "Payment accepted" in text and "Private health insurance" in text
+    assert "Intensive outpatient treatment" in text  # services in words, not codes
+    assert phone.locator("a.call").get_attribute("href") == program["phone_tel"]
+    phone.screenshot(path=str(SCREENSHOTS / "program-menninger-375px.png"), full_page=True)
+
+
+def test_the_map_page_loads_with_markers(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "/programs/programs?care_levels__arraycontains=iop")
+    page.wait_for_selector(".leaflet-container", timeout=15000)
+    page.wait_for_selector(".leaflet-marker-icon", timeout=15000)
+    assert page.locator(".leaflet-marker-icon").count() > 0
+    assert errors == []
+    page.screenshot(path=str(SCREENSHOTS / "map-iop.png"))
+    context.close()
