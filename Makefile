@@ -17,11 +17,12 @@ DB ?= data/programs.db
 EXPORT_FEED ?= data/feed/findtreatment_export.jsonl
 API_FEED ?= data/feed/findtreatment_api.jsonl
 FEED ?= $(EXPORT_FEED)
+HSDS_DIR ?= data/hsds
 # Datasette loads plugins/ as files; they import the project's packages from here.
 export PYTHONPATH := $(CURDIR)
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
-.PHONY: help install demo data run crawl crawl-live build serve test clean
+.PHONY: help install demo data run crawl crawl-live build serve test hsds clean
 
 help:
 	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
@@ -62,6 +63,9 @@ serve: install
 		--plugins-dir plugins --template-dir templates \
 		--setting suggest_facets off --setting facet_time_limit_ms 500 \
 		-h $(HOST) -p $(PORT)
+
+hsds: install
+	$(BIN)/python -m pipelines.hsds --db $(DB) --out $(HSDS_DIR)
 
 test: install
 	$(BIN)/python -m pytest

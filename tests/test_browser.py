@@ -2,6 +2,7 @@
 the directory served by `make serve`. Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -206,3 +207,16 @@ def test_the_map_page_loads_with_markers(browser, server):
     assert errors == []
     page.screenshot(path=str(SCREENSHOTS / "map-iop.png"))
     context.close()
+
+
+def test_the_same_search_as_json_for_researchers(phone, server):
+    """The page's "As JSON" link is the canned query `nearby`: the same programs, same order."""
+    search(phone, server, "77002", miles="10", level="iop", payment="Medicaid")
+    ids = [phone.locator("li.card").nth(i).get_attribute("data-program-id") for i in range(phone.locator("li.card").count())]
+    assert ids, "some IOPs near 77002 take Medicaid"
+    json_url = phone.get_by_role("link", name="As JSON").get_attribute("href")
+    assert json_url.startswith("/programs/nearby.json?")
+    with urllib.request.urlopen(server + json_url, timeout=10) as response:
+        rows = json.load(response)
+    assert [r["id"] for r in rows] == ids
+    assert all("Medicaid" in json.loads(r["payment"]) and r["miles"] <= 10 for r in rows)
