@@ -29,6 +29,7 @@ help:
 	@echo "make data    the same without serving"
 	@echo "make run     live: crawl FindTreatment.gov's API for CITIES, build, serve"
 	@echo "make crawl | build | serve   the steps;  make test   the offline test suite"
+	@echo "make hsds    write $(DB) as an Open Referral HSDS 3.0 tabular package in $(HSDS_DIR)"
 
 install: $(VENV)/.installed
 

@@ -11,6 +11,8 @@ import os
 import socket
 import sys
 import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +21,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.cities import DEFAULT_CITIES, CityError, parse_cities
 from crawler.spiders.findtreatment_api import API_URL
+from pipelines.crawl_log import append_run
 
 OFFLINE_HINT = "no network here? `make demo` builds the same directory offline from the recorded export"
 
@@ -31,7 +34,14 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
               **spider_args) -> dict:
     """Crawl into `output` (replaced only on success); return the crawl's stats."""
     parse_cities(cities)  # fail before starting Scrapy on a malformed city
-    preflight(spider_args.get("source") or spider_args.get("api_url") or (API_URL if spider == "findtreatment_api" else ""))
+    source = spider_args.get("source") or spider_args.get("api_url") or (API_URL if spider == "findtreatment_api" else "")
+    try:
+        preflight(source)
+    except CrawlFailed as exc:
+        append_run(output, {"run_id": uuid.uuid4().hex, "spider": spider, "cities": cities, "feed": str(output),
+                            "source_url": source, "started": _now(), "finished": _now(), "status": "failed",
+                            "error": str(exc), "items": 0, "stats": {}})
+        raise
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(f".{output.name}.crawling-{os.getpid()}")
     temp.unlink(missing_ok=True)
@@ -44,6 +54,13 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
     startup_errors = []
     deferred = process.crawl(crawler, cities=cities, **{k: v for k, v in spider_args.items() if v is not None})
     deferred.addErrback(startup_errors.append)  # e.g. a bad spider argument, raised in __init__
+    run = {
+        "run_id": uuid.uuid4().hex, "spider": spider, "cities": cities, "feed": str(output),
+        "source_url": spider_args.get("source") or spider_args.get("api_url")
+        or (API_URL if spider == "findtreatment_api" else None),
+        "started": _now(), "status": "failed",
+    }
+    stats: dict = {}
     try:
         process.start()
         if startup_errors:
@@ -51,9 +68,19 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
         stats = crawler.stats.get_stats()
         check(spider, stats)
         os.replace(temp, output)
+        run["status"] = "finished"
         return stats
+    except CrawlFailed as exc:
+        run["error"] = str(exc)
+        raise
     finally:
         temp.unlink(missing_ok=True)
+        run.update(finished=_now(), items=stats.get("item_scraped_count", 0), stats=stats)
+        append_run(output, run)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def preflight(url: str) -> None:

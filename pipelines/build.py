@@ -19,7 +19,9 @@ import sqlite_utils
 
 from pipelines import schema, vocab
 from pipelines.code_reference import CodeReferenceError, load_code_reference
-from pipelines.merge import Program, merge_listings, program_id
+from pipelines.crawl_log import crawl_runs
+from pipelines.history import Previous, carry_over, compare, load_previous
+from pipelines.merge import Program, key_text, merge_listings
 from pipelines.progress import Progress
 from pipelines.records import Listing, Reject, listing_from_item
 
@@ -44,8 +46,11 @@ def read_feed(path: Path):
                 yield number, Reject(f"{path.name} line {number}: not JSON ({exc.msg})", {"line": line[:2000]})
 
 
-def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = None, quiet: bool = False) -> dict:
-    """Build the database from the feeds; return the counts printed in the summary."""
+def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = None, quiet: bool = False,
+          previous: Path | None = None) -> dict:
+    """Build the database from the feeds; return the counts printed in the summary.
+
+    `previous` is the database this build replaces, for history (default: `db_path` itself)."""
     started = time.monotonic()
     reference = load_code_reference(code_reference)
     for feed in feeds:
@@ -55,7 +60,7 @@ def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = Non
     temp_path = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
     temp_path.unlink(missing_ok=True)
     try:
-        counts = _write(feeds, temp_path, reference, quiet)
+        counts = _write(feeds, temp_path, reference, quiet, load_previous(previous or db_path))
         if counts["programs"] == 0:
             raise BuildError(
                 f"no programs in {', '.join(map(str, feeds))} ({counts['rejects']} rejected): "
@@ -68,31 +73,27 @@ def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = Non
     return counts
 
 
-def _write(feeds, temp_path, reference, quiet) -> dict:
+def _write(feeds, temp_path, reference, quiet, previous: Previous | None) -> dict:
     db = sqlite_utils.Database(temp_path)
     db.execute("PRAGMA journal_mode = OFF")  # a temp file: nothing to recover if we die
     db.execute("PRAGMA synchronous = OFF")
     schema.create(db)
     _write_vocabularies(db, reference)
 
+    # Stream the feeds: rejects and listings go to the database as they are read; only the
+    # normalized listings stay in memory for merging.
     listings: list[Listing] = []
-    listing_rows, reject_rows = [], []
+    rejects_per_feed: Counter = Counter()
     progress = Progress("reading feed", quiet=quiet)
     for feed in feeds:
-        for number, item in read_feed(feed):
-            progress.tick()
-            result = item if isinstance(item, Reject) else listing_from_item(item, len(reference.codes))
-            if isinstance(result, Reject):
-                reject_rows.append(_reject_row(result, feed, number))
-                continue
-            listings.append(result)
-            listing_rows.append(_listing_row(result, item))
+        db["rejects"].insert_all(_rows_of_feed(db, feed, reference, listings, rejects_per_feed, progress))
     progress.done()
-    db["rejects"].insert_all(reject_rows)
-    db["listings"].insert_all(listing_rows)
 
-    programs = merge_listings(listings)
-    db["programs"].insert_all(_program_row(p, reference) for p in programs)
+    programs = merge_listings(listings, previous.key_ids if previous else None)
+    when = max((l.fetched_at for l in listings), default=None)
+    rows = [_program_row(p, reference) for p in programs]
+    changes, missing = compare(rows, previous, {(l.source, l.city_query) for l in listings}, when)
+    db["programs"].insert_all(rows)
     db["program_care_levels"].insert_all(
         {
             "program_id": p.id, "care_level": level, "source": "SAMHSA service codes",
@@ -103,6 +104,11 @@ def _write(feeds, temp_path, reference, quiet) -> dict:
         for level, listing, codes in p.care_level_evidence()
     )
     db["program_services"].insert_all(row for p in programs for row in _service_rows(p, reference))
+    _link_listings(db, programs)
+    db["crawl_runs"].insert_all(crawl_runs(feeds, rejects_per_feed), replace=True)
+    if previous and (missing or previous.programs):
+        carry_over(db.conn, previous, missing, when)
+    db["program_changes"].insert_all(changes)
     schema.index(db)
     db.execute("ANALYZE")
     db.conn.commit()
@@ -112,11 +118,49 @@ def _write(feeds, temp_path, reference, quiet) -> dict:
     return {
         "programs": len(programs),
         "listings": len(listings),
-        "rejects": len(reject_rows),
+        "rejects": sum(rejects_per_feed.values()),
         "merged": len(listings) - len(programs),
         "placeholders": sum(l.placeholder for l in listings),
+        "missing": len(missing),
+        "changes": len(changes),
         "cities": dict(cities.most_common()),
     }
+
+
+def _rows_of_feed(db, feed: Path, reference, listings: list, rejects_per_feed: Counter, progress):
+    """Yield the feed's reject rows; write its listings, and keep them normalized for merging."""
+    batch = []
+    for number, item in read_feed(feed):
+        progress.tick()
+        result = item if isinstance(item, Reject) else listing_from_item(item, len(reference.codes))
+        if isinstance(result, Reject):
+            rejects_per_feed[str(feed)] += 1
+            yield _reject_row(result, feed, number)
+            continue
+        listings.append(result)
+        batch.append(_listing_row(result, item))
+        if len(batch) >= 500:
+            db["listings"].insert_all(batch)
+            batch = []
+    db["listings"].insert_all(batch)
+
+
+def _link_listings(db, programs) -> None:
+    """Point every listing at the program it became (by its match key)."""
+    db.execute("create temp table key_program (match_key text primary key, program_id text)")
+    db.conn.executemany(
+        "insert or ignore into key_program values (?, ?)",
+        ((key_text(l.merge_key), p.id) for p in programs for l in p.listings),
+    )
+    db.execute(
+        "update listings set program_id = (select program_id from key_program k where k.match_key = listings.match_key)"
+    )
+    db.conn.executemany(
+        "update listings set merged_by = ? where source = ? and source_url = ? and source_ref = ?",
+        ((rule, p.listings[i].source, p.listings[i].source_url, p.listings[i].source_ref)
+         for p in programs for i, rule in p.merged_by.items()),
+    )
+    db.execute("drop table key_program")
 
 
 def _write_vocabularies(db, reference) -> None:
@@ -139,7 +183,8 @@ def _write_vocabularies(db, reference) -> None:
 
 def _listing_row(listing: Listing, item: dict) -> dict:
     return {
-        "program_id": program_id(listing.merge_key),
+        "program_id": None,  # set once listings are merged into programs
+        "match_key": key_text(listing.merge_key),
         "source": listing.source,
         "source_url": listing.source_url,
         "source_ref": listing.source_ref,
@@ -213,6 +258,8 @@ def _program_row(program: Program, reference) -> dict:
         "listing_count": len(program.listings),
         "first_seen": seen[0],
         "last_seen": seen[-1],
+        "status": "listed",
+        "missing_since": None,
         "popup": _json({
             "title": first.name,
             "description": " · ".join(filter(None, [
@@ -255,8 +302,9 @@ def summary_line(db_path: Path, counts: dict) -> str:
     cities = "; ".join(f"{city} {n}" for city, n in counts["cities"].items())
     return (
         f"Built {db_path}: {counts['programs']} programs ({cities}) from {counts['listings']} listings "
-        f"({counts['merged']} merged as twins, {counts['placeholders']} placeholders without service detail, "
-        f"{counts['rejects']} rejected) in {counts['seconds']} s"
+        f"({counts['merged']} duplicate listings merged, {counts['placeholders']} placeholders without service detail, "
+        f"{counts['rejects']} rejected; {counts['changes']} changes, {counts['missing']} missing since the last build) "
+        f"in {counts['seconds']} s"
     )
 
 

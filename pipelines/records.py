@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelines import normalize as n
+from pipelines.matching import name_key, street_key
 from pipelines.taxonomy import is_placeholder
 
 REQUIRED_PROVENANCE = ("source", "source_url", "source_ref", "fetched_at")
@@ -47,9 +48,9 @@ class Listing:
 
     @property
     def merge_key(self) -> tuple[str, ...]:
-        """Listings with the same key are one program (SOURCES.md: SU and MH twins)."""
+        """(name, second name, street, ZIP or city, state), folded: see pipelines/merge.py."""
         where = self.zip or n.match_key(self.city)
-        return (n.match_key(self.name), n.match_key(self.alternate_name), n.match_key(self.street1), where, self.state)
+        return (name_key(self.name), name_key(self.alternate_name), street_key(self.street1), where, self.state)
 
 
 def listing_from_item(item, known_code_count: int) -> Listing | Reject:

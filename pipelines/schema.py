@@ -38,9 +38,11 @@ PROGRAMS = {
     "listing_count": int,
     "first_seen": str,
     "last_seen": str,
+    "status": str,  # "listed", or "missing" when the latest crawl of its city no longer found it
+    "missing_since": str,
     "popup": str,  # JSON {title, description, link} for datasette-cluster-map's marker popups
 }
-PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen"}
+PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen", "status"}
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]
 
 
@@ -86,10 +88,22 @@ def create(db: sqlite_utils.Database) -> None:
         {
             "id": int, "program_id": str, "source": str, "source_url": str, "source_ref": str,
             "fetched_at": str, "city_query": str, "facility_type": str, "placeholder": int,
-            "warnings": str, "raw": str,
+            "match_key": str, "merged_by": str, "warnings": str, "raw": str,
         },
         pk="id",
         foreign_keys=[("program_id", "programs", "id")],
+    )
+    db["program_changes"].create(
+        {"id": int, "program_id": str, "field": str, "old": str, "new": str, "changed_at": str},
+        pk="id",
+    )
+    db["crawl_runs"].create(
+        {
+            "run_id": str, "spider": str, "source_url": str, "cities": str, "started": str,
+            "finished": str, "status": str, "error": str, "items": int, "rejects": int,
+            "feed": str, "stats": str,
+        },
+        pk="run_id",
     )
     db["rejects"].create(
         {
@@ -112,4 +126,8 @@ def index(db: sqlite_utils.Database) -> None:
     db["program_services"].create_index(["program_id"])
     db["program_services"].create_index(["service_code"])
     db["listings"].create_index(["program_id"])
+    db["listings"].create_index(["match_key"])
+    db["program_changes"].create_index(["program_id"])
+    db["program_changes"].create_index(["changed_at"])
+    programs.create_index(["status"])
     programs.enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize="porter")

@@ -126,8 +126,13 @@ async def program_page(datasette, request):
         "where program_id = ? order by id",
         [program_id],
     )
+    changes = await db.execute(
+        "select field, old, new, changed_at from program_changes where program_id = ? order by id desc limit 50",
+        [program_id],
+    )
     context = {
         "program": program,
+        "changes": [dict(c) for c in changes],
         "evidence": [dict(e) for e in evidence],
         "services": grouped,
         "listings": [dict(l) for l in listings],

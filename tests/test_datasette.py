@@ -405,6 +405,7 @@ async def test_scraped_text_is_escaped(tmp_path):
         "city": "Houston", "state": "TX", "facility_type": '["SU"]', "care_levels": '["iop"]',
         "payment": '["<i>Medicaid</i>"]', "services_text": "Intensive outpatient treatment",
         "sources": '["test"]', "first_seen": "2025-01-01T00:00:00Z", "last_seen": "2025-01-01T00:00:00Z",
+        "status": "listed",
     })
     db["care_levels"].insert({"slug": "iop", "label": "Intensive outpatient", "asam_level": "2.1",
                               "sort_order": 1, "description": "x"})
