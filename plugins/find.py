@@ -6,13 +6,18 @@ metadata.yml, so the page and the researchers' JSON API (/programs/nearby.json) 
 from __future__ import annotations
 
 import json
+import sys
 from collections import OrderedDict
+from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from crawler.cities import CityError, resolve_place
+# Datasette loads plugins/ as loose files: make the project's packages importable however it
+# was started (make serve also sets PYTHONPATH).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from crawler.cities import CityError, resolve_place  # noqa: E402
 
 DATABASE = "programs"
 DISTANCES = (5, 10, 25, 50)
