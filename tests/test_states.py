@@ -1,0 +1,77 @@
+"""A second state: the Massachusetts 2025 export (newer generation) builds as cleanly as Texas."""
+import csv
+import json
+import sqlite3
+from collections import Counter, defaultdict
+
+import pytest
+
+from pipelines.build import build
+from tests.conftest import MA_CSV, crawl, need_shared
+from tests.test_taxonomy import DESIGN_EVIDENCE
+
+CITIES = "Boston, MA;Worcester, MA;Chelsea, MA"
+
+
+@pytest.fixture(scope="module")
+def massachusetts(tmp_path_factory):
+    need_shared(MA_CSV)
+    tmp = tmp_path_factory.mktemp("ma")
+    feed, _ = crawl(tmp, "findtreatment_export", CITIES, "--source", str(MA_CSV))
+    db = tmp / "programs.db"
+    counts = build([feed], db, quiet=True)
+    with MA_CSV.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader)]
+        raw = [dict(zip(header, r)) for r in reader]
+    raw = [r for r in raw if r["city"].strip().lower() in ("boston", "worcester", "chelsea")]
+    return db, counts, raw
+
+
+def query(db, sql, *params):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+def test_every_massachusetts_row_is_a_listing_and_none_is_rejected(massachusetts):
+    db, counts, raw = massachusetts
+    assert counts["rejects"] == 0
+    assert counts["listings"] == len(raw) > 50
+    assert {r["city"] for r in query(db, "select distinct city from programs")} == {"Boston", "Worcester", "Chelsea"}
+
+
+def test_massachusetts_twins_merge_as_the_texas_ones_do(massachusetts):
+    db, _, raw = massachusetts
+    twins = defaultdict(set)
+    for row in raw:
+        twins[(row["name1"].strip(), row["name2"].strip(), row["street1"].strip(), row["zip"])].add(row["type_facility"])
+    pairs = [key for key, types in twins.items() if types == {"SU", "MH"}]
+    assert len(pairs) >= 10
+    for name1, name2, street1, zip_code in pairs:
+        programs = query(db, "select facility_type, listing_count from programs where name = ? and "
+                             "coalesce(alternate_name, '') = ? and zip = ?", name1, name2, zip_code)
+        assert len(programs) == 1, (name1, name2, street1)
+        assert json.loads(programs[0]["facility_type"]) == ["MH", "SU"]
+
+
+def test_massachusetts_care_levels_match_the_raw_export(massachusetts):
+    db, _, raw = massachusetts
+    by_hand = Counter()
+    for row in raw:
+        for level, codes in DESIGN_EVIDENCE.items():
+            if any(row.get(c.lower()) == "1" for c in codes):
+                by_hand[(row["city"].strip(), level)] += 1
+    in_db = Counter({(r["city"], r["care_level"]): r["n"] for r in query(
+        db, "select p.city, e.care_level, count(*) n from program_care_levels e join programs p on p.id = e.program_id "
+            "group by 1, 2")})
+    assert in_db == by_hand
+    assert by_hand[("Boston", "iop")] > 0 and by_hand[("Boston", "outpatient")] > 10
+
+
+def test_massachusetts_ids_are_stable(massachusetts, tmp_path):
+    db, _, _ = massachusetts
+    feed, _ = crawl(tmp_path, "findtreatment_export", CITIES, "--source", MA_CSV.as_uri())
+    again = tmp_path / "again.db"
+    build([feed], again, quiet=True)
+    assert query(again, "select id, name from programs order by id") == query(db, "select id, name from programs order by id")
