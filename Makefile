@@ -49,7 +49,7 @@ crawl-live: install
 	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED)
 
 build: install
-	$(BIN)/python -m pipelines.build $(FEED) --db $(DB)
+	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink)
 
 run: install
 	$(MAKE) --no-print-directory crawl-live

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from pipelines import schema, vocab
 from pipelines.code_reference import CodeReferenceError, load_code_reference
-from pipelines.crawl_log import crawl_runs
+from pipelines.crawl_log import crawl_runs, requested_cities
 from pipelines.history import Previous, carry_over, compare, load_previous
 from pipelines.merge import Program, key_text, merge_listings
 from pipelines.progress import Progress
@@ -46,31 +46,101 @@ def read_feed(path: Path):
                 yield number, Reject(f"{path.name} line {number}: not JSON ({exc.msg})", {"line": line[:2000]})
 
 
+# A city whose program count falls by more than this share is a failed crawl, not news.
+SHRINK_LIMIT = 0.30
+
+
 def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = None, quiet: bool = False,
-          previous: Path | None = None) -> dict:
+          previous: Path | None = None, allow_shrink: bool = False) -> dict:
     """Build the database from the feeds; return the counts printed in the summary.
 
-    `previous` is the database this build replaces, for history (default: `db_path` itself)."""
+    `previous` is the database this build replaces, for history and the shrink guard (default:
+    `db_path` itself). The new database replaces it only when complete, by a rename."""
     started = time.monotonic()
     reference = load_code_reference(code_reference)
     for feed in feeds:
         if not feed.is_file():
             raise BuildError(f"feed {feed} not found: run `make crawl` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    temp_path = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    remove_stale_temp_files(db_path)
+    temp_path = db_path.with_name(f"{TEMP_PREFIX.format(name=db_path.name)}{os.getpid()}")
     temp_path.unlink(missing_ok=True)
+    before = load_previous(previous or db_path)
     try:
-        counts = _write(feeds, temp_path, reference, quiet, load_previous(previous or db_path))
+        counts = _write(feeds, temp_path, reference, quiet, before)
         if counts["programs"] == 0:
             raise BuildError(
                 f"no programs in {', '.join(map(str, feeds))} ({counts['rejects']} rejected): "
                 f"keeping the existing {db_path}"
             )
+        if not allow_shrink:
+            check_shrink(before, counts["cities"], counts["scope"], db_path)
+        _fsync(temp_path)
+        checkpoint("before-rename")
         os.replace(temp_path, db_path)
+        _fsync(db_path.parent)
+        checkpoint("after-rename")
     finally:
         temp_path.unlink(missing_ok=True)
     counts["seconds"] = round(time.monotonic() - started, 2)
     return counts
+
+
+TEMP_PREFIX = ".{name}.building-"
+
+
+def remove_stale_temp_files(db_path: Path) -> None:
+    """A killed build leaves its temporary file: remove those whose process is gone."""
+    for temp in db_path.parent.glob(TEMP_PREFIX.format(name=db_path.name) + "*"):
+        pid = temp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            temp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync(path: Path) -> None:
+    """Make the new file (and the rename) durable before anyone relies on them."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def checkpoint(stage: str) -> None:
+    """Tests stop a build here to kill it at a known point (TREATMENT_BUILD_PAUSE_AT=stage)."""
+    if os.environ.get("TREATMENT_BUILD_PAUSE_AT") == stage:
+        print(f"paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(3600)
+
+
+def check_shrink(previous: Previous | None, cities_now: dict[str, int], scope: set[str], db_path: Path) -> None:
+    """Refuse a build in which a city it covers lost more than SHRINK_LIMIT of its programs."""
+    if previous is None:
+        return
+    before = Counter(f"{p['city']}, {p['state']}" for p in previous.programs.values()
+                     if p.get("status", "listed") == "listed")
+    shrunk = [
+        f"{city}: {before[city]} programs before, {cities_now.get(city, 0)} now "
+        f"({(cities_now.get(city, 0) - before[city]) / before[city]:+.0%})"
+        for city in sorted(scope)
+        if before.get(city) and cities_now.get(city, 0) < (1 - SHRINK_LIMIT) * before[city]
+    ]
+    if shrunk:
+        raise BuildError(
+            f"refusing to replace {db_path}: " + "; ".join(shrunk)
+            + f". A fall of more than {SHRINK_LIMIT:.0%} looks like a failed crawl; if it is real, "
+            "rebuild with --allow-shrink (make build ALLOW_SHRINK=1)"
+        )
 
 
 def _write(feeds, temp_path, reference, quiet, previous: Previous | None) -> dict:
@@ -89,10 +159,12 @@ def _write(feeds, temp_path, reference, quiet, previous: Previous | None) -> dic
         db["rejects"].insert_all(_rows_of_feed(db, feed, reference, listings, rejects_per_feed, progress))
     progress.done()
 
+    checkpoint("listings-written")
     programs = merge_listings(listings, previous.key_ids if previous else None)
     when = max((l.fetched_at for l in listings), default=None)
     rows = [_program_row(p, reference) for p in programs]
-    changes, missing = compare(rows, previous, {(l.source, l.city_query) for l in listings}, when)
+    scope = {(l.source, l.city_query) for l in listings} | requested_cities(feeds)
+    changes, missing = compare(rows, previous, scope, when)
     db["programs"].insert_all(rows)
     db["program_care_levels"].insert_all(
         {
@@ -109,6 +181,7 @@ def _write(feeds, temp_path, reference, quiet, previous: Previous | None) -> dic
     if previous and (missing or previous.programs):
         carry_over(db.conn, previous, missing, when)
     db["program_changes"].insert_all(changes)
+    checkpoint("programs-written")
     schema.index(db)
     db.execute("ANALYZE")
     db.conn.commit()
@@ -124,6 +197,7 @@ def _write(feeds, temp_path, reference, quiet, previous: Previous | None) -> dic
         "missing": len(missing),
         "changes": len(changes),
         "cities": dict(cities.most_common()),
+        "scope": {city for _, city in scope if city},
     }
 
 
@@ -314,9 +388,12 @@ def main(argv=None) -> int:
     parser.add_argument("--db", type=Path, default=Path("data/programs.db"))
     parser.add_argument("--code-reference", type=Path, default=None)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help=f"replace the database even if a city lost more than {SHRINK_LIMIT:.0%} of its programs")
     args = parser.parse_args(argv)
     try:
-        counts = build(args.feeds, args.db, code_reference=args.code_reference, quiet=args.quiet)
+        counts = build(args.feeds, args.db, code_reference=args.code_reference, quiet=args.quiet,
+                       allow_shrink=args.allow_shrink)
     except (BuildError, CodeReferenceError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -65,3 +65,27 @@ def crawl_runs(feeds: list[Path], rejects_per_feed: Counter) -> list[dict]:
             "stats": json.dumps(run.get("stats") or {}, ensure_ascii=False, sort_keys=True),
         })
     return rows
+
+
+def requested_cities(feeds: list[Path]) -> set[tuple[str, str]]:
+    """(spider, "City, ST") asked for by the latest good crawl of each feed: a city asked for
+    that yielded nothing is in scope too, so the shrink guard and the history see it."""
+    latest: dict[str, dict] = {}
+    for log in dict.fromkeys(log_path(f) for f in feeds):
+        if not log.is_file():
+            continue
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                run = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(run, dict) and run.get("status") == "finished" and run.get("feed") in {str(f) for f in feeds}:
+                if run.get("started", "") >= latest.get(run["feed"], {}).get("started", ""):
+                    latest[run["feed"]] = run
+    scope = set()
+    for run in latest.values():
+        for part in str(run.get("cities") or "").split(";"):
+            name, _, state = part.rpartition(",")
+            if name.strip() and state.strip():
+                scope.add((run.get("spider"), f"{' '.join(name.split())}, {state.strip().upper()}"))
+    return scope

@@ -1,9 +1,13 @@
 """Shared fixtures: the real SAMHSA files from ../shared, crawled by the real spider and built."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -54,3 +58,35 @@ def built_db(houston_dallas_feed, tmp_path_factory) -> Path:
     db_path = tmp_path_factory.mktemp("db") / "programs.db"
     build([houston_dallas_feed], db_path, quiet=True)
     return db_path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(db: Path, timeout: float = 60):
+    """`make serve` on a free port for `db`, as a user starts it; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={db}"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, f"make serve did not answer within {timeout} s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)

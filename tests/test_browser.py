@@ -3,21 +3,16 @@ the directory served by `make serve`. Screenshots go to test-output/screenshots/
 from __future__ import annotations
 
 import json
-import math
 import os
+import math
 import re
-import shutil
-import signal
 import sqlite3
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_commands import free_port
+from tests.conftest import ROOT, served
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -37,23 +32,8 @@ def haversine_miles(lat1, lon1, lat2, lon2):
 @pytest.fixture(scope="module")
 def server(built_db):
     """`make serve` on a free port, as a user starts it."""
-    port = free_port()
-    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={built_db}"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "make serve did not answer within 60 s"
-            time.sleep(0.3)
-    yield base
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    with served(built_db) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

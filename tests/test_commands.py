@@ -10,18 +10,12 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import MA_CSV, ROOT, TX_XLSX, need_shared
+from tests.conftest import MA_CSV, ROOT, TX_XLSX, free_port, need_shared
 
 
 def make(*args, timeout=300):
     return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cities_in(db):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.conftest import free_port
 import sqlite_utils
 import yaml
 from datasette.app import Datasette
@@ -432,18 +433,12 @@ async def test_scraped_text_is_escaped(tmp_path):
 
 # --- The real server, as `make serve` starts it ----------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
     inspect_file = tmp_path / "inspect.json"
     subprocess.run([str(BIN / "datasette"), "inspect", str(built_db), "--inspect-file", str(inspect_file)],
                    cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True,
                    timeout=120)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "datasette"), "serve", "-i", str(built_db), "--inspect-file", str(inspect_file),
          "-m", "metadata.yml", "--plugins-dir", "plugins", "--template-dir", "templates",

@@ -1,0 +1,127 @@
+"""Builds that never lose the good database: the shrink guard, and atomic builds killed with
+SIGKILL at several points while the old database is being served."""
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from pipelines.build import BuildError, build
+from tests.conftest import ROOT, TX_CSV, crawl, need_shared, served
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def city_counts(db):
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("select city || ', ' || state, count(*) from programs "
+                                 "where status = 'listed' group by 1").fetchall())
+
+
+def without_half_of(feed, city, out):
+    """The feed with every other listing of one city left out."""
+    kept, seen = [], 0
+    for line in feed.read_text(encoding="utf-8").splitlines():
+        if json.loads(line)["city_query"] == city:
+            seen += 1
+            if seen % 2:
+                continue
+        kept.append(line)
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def good_db(houston_dallas_feed, tmp_path):
+    db = tmp_path / "programs.db"
+    build([houston_dallas_feed], db, quiet=True)
+    return db
+
+
+def test_a_city_that_lost_over_30_percent_is_refused_with_the_numbers(good_db, houston_dallas_feed, tmp_path):
+    before = digest(good_db)
+    shrunk = without_half_of(houston_dallas_feed, "Dallas, TX", tmp_path / "shrunk.jsonl")
+    with pytest.raises(BuildError) as refused:
+        build([shrunk], good_db, quiet=True)
+    message = str(refused.value)
+    dallas_before = city_counts(good_db)["Dallas, TX"]
+    assert f"Dallas, TX: {dallas_before} programs before" in message
+    assert "Houston" not in message and "--allow-shrink" in message
+    assert digest(good_db) == before
+    # The override is explicit, and then the build goes through.
+    build([shrunk], good_db, quiet=True, allow_shrink=True)
+    assert city_counts(good_db)["Dallas, TX"] < 0.7 * dallas_before
+
+
+def test_the_shrink_guard_through_make(good_db, houston_dallas_feed, tmp_path):
+    shrunk = without_half_of(houston_dallas_feed, "Houston, TX", tmp_path / "shrunk.jsonl")
+    make = ["make", "--no-print-directory", "build", f"FEED={shrunk}", f"DB={good_db}"]
+    refused = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "refusing to replace" in refused.stderr and "Houston, TX" in refused.stderr
+    allowed = subprocess.run(make + ["ALLOW_SHRINK=1"], cwd=ROOT, capture_output=True, text=True)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_requested_city_that_yielded_nothing_counts_as_shrunk(tmp_path):
+    need_shared(TX_CSV)
+    feed, _ = crawl(tmp_path, "findtreatment_export", "Houston, TX;Dallas, TX", "--source", str(TX_CSV))
+    db = tmp_path / "programs.db"
+    build([feed], db, quiet=True)
+    # Austin has no rows in this file; asking for Dallas and Austin keeps only Dallas.
+    feed, _ = crawl(tmp_path, "findtreatment_export", "Dallas, TX;Houston, TX", "--source", str(TX_CSV))
+    lines = [l for l in feed.read_text(encoding="utf-8").splitlines() if '"city_query": "Dallas, TX"' in l]
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")  # as if Houston had come back empty
+    with pytest.raises(BuildError, match=r"Houston, TX: \d+ programs before, 0 now \(-100%\)"):
+        build([feed], db, quiet=True)
+
+
+def program_count(base):
+    with urllib.request.urlopen(base + "/programs/programs.json?_size=0", timeout=10) as response:
+        return json.load(response)["filtered_table_rows_count"]
+
+
+@pytest.mark.parametrize("stage", ["listings-written", "programs-written", "before-rename"])
+def test_a_build_killed_at_any_point_leaves_the_old_database_whole_and_served(stage, good_db, houston_dallas_feed):
+    before, count = digest(good_db), city_counts(good_db)
+    with served(good_db) as base:
+        shown = program_count(base)
+        env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": stage, "PYTHONPATH": str(ROOT)}
+        builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
+                                    str(good_db), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        assert builder.stderr.readline().strip() == f"paused at {stage}"
+        builder.send_signal(signal.SIGKILL)
+        builder.wait(timeout=10)
+        leftovers = [p for p in good_db.parent.iterdir() if ".building-" in p.name]
+        assert leftovers, "a SIGKILLed build cannot clean up: its temporary file is still there"
+        # The old database is untouched, intact and still served.
+        assert digest(good_db) == before
+        with sqlite3.connect(good_db) as conn:
+            assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert program_count(base) == shown
+    # The next build removes the dead build's file and completes.
+    build([houston_dallas_feed], good_db, quiet=True)
+    assert [p for p in good_db.parent.iterdir() if ".building-" in p.name] == []
+    assert city_counts(good_db) == count
+
+
+def test_a_build_killed_after_the_rename_leaves_the_new_database_whole(good_db, houston_dallas_feed, tmp_path):
+    other = tmp_path / "other.db"
+    other.write_bytes(good_db.read_bytes())
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "after-rename", "PYTHONPATH": str(ROOT)}
+    builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db", str(other),
+                                "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    assert builder.stderr.readline().strip() == "paused at after-rename"
+    builder.send_signal(signal.SIGKILL)
+    builder.wait(timeout=10)
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert city_counts(other) == city_counts(good_db)
+    assert [p for p in tmp_path.iterdir() if ".building-" in p.name] == []
