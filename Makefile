@@ -63,6 +63,7 @@ serve: install
 	$(BIN)/datasette serve -i $(DB) --inspect-file $(DB).inspect.json -m metadata.yml \
 		--plugins-dir plugins --template-dir templates \
 		--setting suggest_facets off --setting facet_time_limit_ms 500 \
+		--setting sql_time_limit_ms 1000 --setting max_returned_rows 1000 \
 		-h $(HOST) -p $(PORT)
 
 hsds: install
