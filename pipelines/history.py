@@ -1,6 +1,6 @@
 """Freshness and history from build to build.
 
-A rebuild is compared with the database it replaces:
+A rebuild is compared with the database it replaces, attached read-only as `prev`:
 - `first_seen` is carried over, `last_seen` is the new crawl's time;
 - every change of a tracked field is logged in `program_changes` (program, field, old, new, when),
   and so are programs added ("status": null -> "listed") and gone ("listed" -> "missing");
@@ -12,49 +12,44 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 TRACKED_FIELDS = (
     "name", "alternate_name", "address", "city", "state", "zip", "phone", "website",
-    "latitude", "longitude", "facility_type", "care_levels", "payment", "ages", "populations",
-    "languages", "medications", "telehealth",
+    "latitude", "longitude", "facility_type", "care_levels", "website_care_levels", "payment", "ages",
+    "populations", "languages", "medications", "telehealth",
 )
 
 
-@dataclass
-class Previous:
-    path: Path
-    programs: dict[str, dict]  # id -> row
-    key_ids: dict[str, str]  # listing match key -> program id
-    scopes: dict[str, set[tuple[str, str]]]  # program id -> {(source, city searched)}
-
-
-def _columns(conn, table: str, schema: str = "main") -> list[str]:
+def columns(conn, table: str, schema: str = "main") -> list[str]:
     return [r[1] for r in conn.execute(f"pragma {schema}.table_info([{table}])")]
 
 
-def load_previous(path: Path | None) -> Previous | None:
-    """The database a build replaces, read-only; None when there is none (or not ours)."""
+def usable_previous(path: Path | None) -> Path | None:
+    """The database a build replaces, if there is one and it is ours."""
     if not path or not Path(path).is_file():
         return None
-    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
     try:
-        if not {"id", "first_seen", "last_seen"} <= set(_columns(conn, "programs")):
-            return None
-        programs = {r["id"]: dict(r) for r in conn.execute("select * from programs")}
-        key_ids, scopes = {}, {}
-        listing_columns = set(_columns(conn, "listings"))
-        if {"match_key", "program_id", "source", "city_query"} <= listing_columns:
-            for r in conn.execute("select match_key, program_id, source, city_query from listings"):
-                key_ids.setdefault(r["match_key"], r["program_id"])
-                scopes.setdefault(r["program_id"], set()).add((r["source"], r["city_query"]))
-        return Previous(Path(path), programs, key_ids, scopes)
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            ok = {"id", "first_seen", "last_seen"} <= set(columns(conn, "programs")) and \
+                {"match_key", "program_id", "source", "city_query"} <= set(columns(conn, "listings"))
+        finally:
+            conn.close()
     except sqlite3.DatabaseError:
         return None
-    finally:
-        conn.close()
+    return Path(path) if ok else None
+
+
+def attach(conn: sqlite3.Connection, previous: Path) -> None:
+    conn.execute("attach database ? as prev", (f"file:{previous.resolve()}?mode=ro",))
+
+
+def previous_rows(conn: sqlite3.Connection):
+    """The previous programs in id order, for a merge join with the new ones (also in id order)."""
+    conn_rows = conn.cursor()
+    conn_rows.row_factory = sqlite3.Row
+    return conn_rows.execute("select * from prev.programs order by id")
 
 
 def _same(a, b) -> bool:
@@ -63,68 +58,66 @@ def _same(a, b) -> bool:
     return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
 
 
-def _change(program_id, field, old, new, when) -> dict:
+def change(program_id, field, old, new, when) -> dict:
     text = lambda v: v if v is None or isinstance(v, str) else json.dumps(v)  # noqa: E731
     return {"program_id": program_id, "field": field, "old": text(old), "new": text(new), "changed_at": when}
 
 
-def compare(rows: list[dict], previous: Previous | None, scope: set[tuple[str, str]], when: str):
-    """Update rows' first_seen from the previous build; return (changes, ids of missing programs)."""
-    if previous is None:
-        return [], []
-    changes, seen = [], set()
-    for row in rows:
-        seen.add(row["id"])
-        before = previous.programs.get(row["id"])
-        if before is None:
-            changes.append(_change(row["id"], "status", None, "listed", when))
-            continue
-        row["first_seen"] = min(filter(None, [before.get("first_seen"), row["first_seen"]]))
-        if before.get("status") == "missing":
-            changes.append(_change(row["id"], "status", "missing", "listed", when))
-        for field in TRACKED_FIELDS:
-            if field in before and not _same(before[field], row.get(field)):
-                changes.append(_change(row["id"], field, before[field], row.get(field), when))
-    missing = sorted(
-        pid for pid in previous.programs
-        if pid not in seen and previous.scopes.get(pid, set()) & scope
-    )
-    for pid in missing:
-        if previous.programs[pid].get("status") != "missing":
-            changes.append(_change(pid, "status", previous.programs[pid].get("status") or "listed", "missing", when))
-    return changes, missing
+def compare_program(row: dict, before: sqlite3.Row | None, when: str) -> list[dict]:
+    """Changes of one program since the previous build; sets row["first_seen"] from it."""
+    if before is None:
+        return [change(row["id"], "status", None, "listed", when)]
+    keys = before.keys()
+    row["first_seen"] = min(filter(None, [before["first_seen"], row["first_seen"]]))
+    changes = []
+    if "status" in keys and before["status"] == "missing":
+        changes.append(change(row["id"], "status", "missing", "listed", when))
+    for field in TRACKED_FIELDS:
+        if field in keys and not _same(before[field], row.get(field)):
+            changes.append(change(row["id"], field, before[field], row.get(field), when))
+    return changes
 
 
-def carry_over(conn: sqlite3.Connection, previous: Previous, missing: list[str], when: str) -> None:
+def missing_programs(conn: sqlite3.Connection, scope: set[tuple[str, str]]) -> list[tuple[str, str | None]]:
+    """(id, previous status) of the previous programs, in a city and source this build covers,
+    that the new build did not find."""
+    conn.execute("create temp table scope (source text, city_query text)")
+    conn.executemany("insert into scope values (?, ?)", sorted(scope))
+    status = "p.status" if "status" in columns(conn, "programs", "prev") else "null"
+    rows = conn.execute(
+        f"select p.id, {status} from prev.programs p where p.id not in (select id from main.programs) "
+        "and exists (select 1 from prev.listings l join temp.scope s on s.source = l.source "
+        "and s.city_query = l.city_query where l.program_id = p.id) order by p.id"
+    ).fetchall()
+    conn.execute("drop table temp.scope")
+    return rows
+
+
+def carry_over(conn: sqlite3.Connection, missing: list[str], when: str) -> None:
     """Copy the missing programs (with their evidence, services and listings) and the earlier
     change log and crawl runs from the previous database into the one being built."""
-    conn.execute("attach database ? as prev", (f"file:{previous.path.resolve()}?mode=ro",))
-    try:
-        conn.execute("create temp table carried (id text primary key)")
-        conn.executemany("insert into carried values (?)", [(pid,) for pid in missing])
-        copies = {
-            "programs": "id in (select id from carried)",
-            "program_care_levels": "program_id in (select id from carried)",
-            "program_services": "program_id in (select id from carried)",
-            "listings": "program_id in (select id from carried)",
-            "program_changes": "1",
-            "crawl_runs": "run_id not in (select run_id from main.crawl_runs)",
-        }
-        prev_tables = {r[0] for r in conn.execute("select name from prev.sqlite_master where type = 'table'")}
-        for table, where in copies.items():
-            if table not in prev_tables:
-                continue
-            # Surrogate integer keys are renumbered; every other shared column is copied.
-            columns = [c for c in _columns(conn, table) if c in _columns(conn, table, "prev") and c != "id"
-                       or (c == "id" and table == "programs")]
-            names = ", ".join(f"[{c}]" for c in columns)
-            conn.execute(f"insert into main.[{table}] ({names}) select {names} from prev.[{table}] where {where}")
-        conn.execute(
-            "update programs set status = 'missing', missing_since = coalesce(missing_since, ?) "
-            "where id in (select id from carried)",
-            (when,),
-        )
-        conn.execute("drop table carried")
-        conn.commit()
-    finally:
-        conn.execute("detach database prev")
+    conn.execute("create temp table carried (id text primary key)")
+    conn.executemany("insert into carried values (?)", [(pid,) for pid in missing])
+    copies = {
+        "programs": "id in (select id from carried)",
+        "program_care_levels": "program_id in (select id from carried)",
+        "program_services": "program_id in (select id from carried)",
+        "listings": "program_id in (select id from carried)",
+        "program_changes": "1",
+        "crawl_runs": "run_id not in (select run_id from main.crawl_runs)",
+    }
+    prev_tables = {r[0] for r in conn.execute("select name from prev.sqlite_master where type = 'table'")}
+    for table, where in copies.items():
+        if table not in prev_tables:
+            continue
+        # Surrogate integer keys are renumbered; every other shared column is copied.
+        shared = set(columns(conn, table, "prev"))
+        names = ", ".join(f"[{c}]" for c in columns(conn, table)
+                          if c in shared and (c != "id" or table == "programs"))
+        conn.execute(f"insert into main.[{table}] ({names}) select {names} from prev.[{table}] where {where}")
+    conn.execute(
+        "update programs set status = 'missing', missing_since = coalesce(missing_since, ?) "
+        "where id in (select id from carried)",
+        (when,),
+    )
+    conn.execute("drop table carried")

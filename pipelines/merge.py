@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from pipelines.matching import names_near_identical
@@ -28,7 +29,7 @@ RULE_NEAR_NAME = "near-identical name at the same street and ZIP, with the same 
 
 def program_id(merge_key: tuple[str, ...]) -> str:
     """A stable id from a listing's key: the same facility gets the same id on every build."""
-    return "p" + hashlib.sha1("|".join(merge_key).encode("utf-8")).hexdigest()[:12]
+    return program_id_of(key_text(merge_key))
 
 
 def key_text(merge_key: tuple[str, ...]) -> str:
@@ -45,12 +46,14 @@ class Program:
     listings: list[Listing]
     # Why each listing after the first belongs here: listing index -> rule.
     merged_by: dict[int, str] = field(default_factory=dict)
+    # The listings' rows for the listings table, in the same order.
+    rows: list[dict] = field(default_factory=list)
 
     @property
     def first(self) -> Listing:
         return self.listings[0]
 
-    @property
+    @cached_property
     def service_codes(self) -> list[str]:
         """The union of the services of all its listings (placeholders contribute none)."""
         return _unique(code for listing in self.listings for code in listing.service_codes)
@@ -60,15 +63,22 @@ class Program:
         return any(listing.service_codes for listing in self.listings)
 
     def care_level_evidence(self) -> list[tuple[str, Listing, list[str]]]:
-        """(care level, listing that says it, the codes that say it), one per listing and level."""
-        return [
-            (level, listing, codes)
-            for listing in self.listings
-            for level, codes in care_levels_from_codes(listing.service_codes).items()
-        ]
+        """(care level, listing that says it, the codes that say it), one per listing and level;
+        a listing repeated in the feed (same source and reference) counts once."""
+        seen, rows = set(), []
+        for listing in self.listings:
+            if (listing.source, listing.source_ref) in seen:
+                continue
+            seen.add((listing.source, listing.source_ref))
+            rows += [(level, listing, codes) for level, codes in care_levels_from_codes(listing.service_codes).items()]
+        return rows
+
+    @cached_property
+    def levels(self) -> list[str]:
+        return list(care_levels_from_codes(self.service_codes))
 
     def care_levels(self) -> list[str]:
-        return list(care_levels_from_codes(self.service_codes))
+        return self.levels
 
     def facets(self) -> dict[str, list[str]]:
         return facet_values(self.service_codes)
@@ -89,76 +99,62 @@ class Program:
         return None, None
 
 
-def _ref_order(listing: Listing):
-    digits = "".join(ch if ch.isdigit() else " " for ch in listing.source_ref).split()
-    return (listing.source, listing.source_url, [int(d) for d in digits], listing.source_ref)
+def program_id_of(key_text_: str) -> str:
+    """program_id() of a key already joined with "|"."""
+    return "p" + hashlib.sha1(key_text_.encode("utf-8")).hexdigest()[:12]
 
 
-def _contact_evidence(a: list[Listing], b: list[Listing]) -> str | None:
-    phones_a = {l.phone.e164 for l in a if l.phone}
-    if phones_a & {l.phone.e164 for l in b if l.phone}:
-        return "phone"
-    hosts_a = {urlsplit(l.website).hostname.removeprefix("www.") for l in a if l.website}
-    if hosts_a & {urlsplit(l.website).hostname.removeprefix("www.") for l in b if l.website}:
-        return "website"
-    return None
+@dataclass
+class KeyInfo:
+    """What rule 2 needs to know of all listings that share one key."""
+    key: str  # key_text of the merge key
+    phones: set[str]
+    hosts: set[str]
+
+    @property
+    def parts(self) -> list[str]:
+        return self.key.split("|")
 
 
-class _UnionFind:
-    def __init__(self, items):
-        self.parent = {i: i for i in items}
+def website_host(url: str | None) -> str | None:
+    return urlsplit(url).hostname.removeprefix("www.") if url else None
 
-    def find(self, item):
+
+def bucket_merges(keys: list[KeyInfo]) -> list[tuple[str, str, str]]:
+    """Rule 2 within one bucket (keys sharing street, ZIP and state): the pairs of keys that are
+    one program, each with the rule that says so."""
+    merges = []
+    keys = sorted(keys, key=lambda k: k.key)
+    for i, a in enumerate(keys):
+        name_a, second_a = a.parts[0], a.parts[1]
+        for b in keys[i + 1:]:
+            name_b, second_b = b.parts[0], b.parts[1]
+            if second_a and second_b and second_a != second_b:
+                continue  # different second names: different programs
+            if not names_near_identical(name_a, name_b):
+                continue
+            evidence = "phone" if a.phones & b.phones else "website" if a.hosts & b.hosts else None
+            if evidence:
+                merges.append((a.key, b.key, RULE_NEAR_NAME.format(evidence=evidence)))
+    return merges
+
+
+class UnionFind:
+    """Groups of keys; the root of a group is its smallest key (so its id is stable)."""
+
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
         while self.parent[item] != item:
             self.parent[item] = self.parent[self.parent[item]]
             item = self.parent[item]
         return item
 
-    def union(self, a, b) -> None:
+    def union(self, a: str, b: str) -> None:
         ra, rb = sorted((self.find(a), self.find(b)))
         self.parent[rb] = ra
 
-
-def merge_listings(listings: list[Listing], previous_ids: dict[str, str] | None = None) -> list[Program]:
-    """Group listings into programs by the rules above; listings in source order in each."""
-    by_key: dict[tuple[str, ...], list[Listing]] = {}
-    for listing in listings:
-        by_key.setdefault(listing.merge_key, []).append(listing)
-
-    # Rule 2: compare keys that share a street and ZIP (small buckets, so pairs are cheap).
-    union = _UnionFind(by_key)
-    near_rule: dict[tuple[str, ...], str] = {}
-    buckets: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for key in sorted(by_key):
-        buckets.setdefault(key[2:], []).append(key)
-    for keys in buckets.values():
-        for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
-                if a[1] and b[1] and a[1] != b[1]:
-                    continue  # different second names: different programs
-                if not names_near_identical(a[0], b[0]):
-                    continue
-                evidence = _contact_evidence(by_key[a], by_key[b])
-                if evidence:
-                    union.union(a, b)
-                    near_rule[b] = near_rule[a] = RULE_NEAR_NAME.format(evidence=evidence)
-
-    groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for key in sorted(by_key):
-        groups.setdefault(union.find(key), []).append(key)
-
-    previous_ids = previous_ids or {}
-    taken: set[str] = set()
-    programs = []
-    for root, keys in groups.items():
-        members = sorted((l for k in keys for l in by_key[k]), key=_ref_order)
-        earlier = sorted({previous_ids[key_text(k)] for k in keys if key_text(k) in previous_ids} - taken)
-        pid = earlier[0] if earlier else program_id(min(keys))
-        taken.add(pid)
-        first_key = members[0].merge_key
-        merged_by = {
-            i: (RULE_SAME_KEY if l.merge_key == first_key else near_rule.get(l.merge_key, RULE_SAME_KEY))
-            for i, l in enumerate(members) if i
-        }
-        programs.append(Program(pid, members, merged_by))
-    return sorted(programs, key=lambda p: _ref_order(p.first))
+    def __contains__(self, item: str) -> bool:
+        return item in self.parent

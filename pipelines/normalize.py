@@ -1,6 +1,7 @@
 """Pure functions that turn a source's text into clean values. None means "nothing usable"."""
 from __future__ import annotations
 
+import math
 import re
 import string
 import unicodedata
@@ -9,15 +10,33 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: no UTF-8 file or SQLite text can hold them
+
+
+def scrub(text: str) -> str:
+    """Text that UTF-8 can encode: each lone surrogate (an undecodable byte) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clean_text(value) -> str | None:
     """Strip, drop control characters, single-space; also the stray commas and spaces around
-    practitioners' names (" Dianne Ndila Mbai, ")."""
-    if value is None:
+    practitioners' names (" Dianne Ndila Mbai, "). Text and numbers only (a spreadsheet's 77002.0
+    is "77002"): a list, a dict, a boolean or a NaN is no text, None."""
+    if value is None or isinstance(value, bool):
         return None
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", str(value)))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = str(int(value)) if value.is_integer() and abs(value) < 1e16 else str(value)
+    elif isinstance(value, int):
+        try:
+            value = str(value)
+        except ValueError:  # more digits than Python converts
+            return None
+    elif not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", scrub(value)))
     text = re.sub(r"\s+", " ", text).strip(" ,;")
     return text or None
 
@@ -81,7 +100,7 @@ def zip5(value) -> str | None:
     text = clean_text(value)
     if not text:
         return None
-    match = re.fullmatch(r"(\d{3,5})(?:-?\d{4})?", text)
+    match = re.fullmatch(r"([0-9]{3,5})(?:-?[0-9]{4})?", text)
     if not match:
         return None
     return match.group(1).zfill(5)
@@ -108,7 +127,7 @@ def city_name(value, city_query: str | None = None) -> str | None:
     text = clean_text(value)
     if not text:
         return None
-    wanted = (city_query or "").rpartition(",")[0].strip()
+    wanted = (clean_text(city_query) or "").rpartition(",")[0].strip()
     if wanted and match_key(wanted) == match_key(text):
         return wanted
     if text.isupper() or text.islower():

@@ -23,7 +23,9 @@ PROGRAMS = {
     "latitude": float,
     "longitude": float,
     "facility_type": str,  # JSON array of codes
-    "care_levels": str,  # JSON array of slugs
+    "care_levels": str,  # JSON array of slugs, from SAMHSA's codes
+    "website_care_levels": str,  # JSON array of slugs the program's own website states
+    "care_levels_any": str,  # the union of both, for finding a level by either source
     "payment": str,
     "ages": str,
     "populations": str,

@@ -1,0 +1,172 @@
+"""What a provider's page says about the provider in schema.org markup (JSON-LD and microdata, read
+with extruct), reduced to a small dict:
+
+    extract_structured(html, url) -> {"type", "types", "name", "telephone", "address",
+                                      "opening_hours", "description", "same_as", "url", "syntax"}
+
+Only organisation-like nodes count (MedicalClinic, MedicalOrganization, LocalBusiness and kin);
+the most specific one is taken and its gaps filled from the others. A page without such markup
+gives {}. A broken JSON-LD block is skipped, not fatal: the other blocks still count.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+import extruct
+from extruct.jsonld import JsonLdExtractor
+from extruct.utils import parse_html
+
+logger = logging.getLogger(__name__)
+
+# Most specific first: the first type found in this order is the node described.
+ORG_TYPES = (
+    "PsychiatricHospital", "MedicalClinic", "Hospital", "MedicalOrganization", "Physician", "MedicalBusiness",
+    "MedicalCenter", "EmergencyService", "HealthAndBeautyBusiness", "ProfessionalService", "LocalBusiness",
+    "NGO", "GovernmentOrganization", "Organization", "Corporation",
+)
+FIELDS = ("name", "telephone", "address", "opening_hours", "description", "same_as", "url")
+MAX_DESCRIPTION = 1000
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "PublicHolidays")
+
+
+def _short_type(value: str) -> str:
+    return re.split(r"[/#:]", value.strip())[-1]
+
+
+def _types(node: dict) -> list[str]:
+    value = node.get("@type") or node.get("type") or []
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [_short_type(v) for v in values if isinstance(v, str)]
+
+
+def _nodes(value):
+    """Every object in the data, @graph and nesting included."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from _nodes(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _nodes(inner)
+
+
+def _text(value) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, (str, int, float))), None)
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return text or None
+
+
+def _address(value) -> dict | None:
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, str):
+        text = _text(value)
+        return {"text": text} if text else None
+    if not isinstance(value, dict):
+        return None
+    parts = {
+        "street": _text(value.get("streetAddress")),
+        "locality": _text(value.get("addressLocality")),
+        "region": _text(value.get("addressRegion")),
+        "postal_code": _text(value.get("postalCode")),
+        "country": _text(value.get("addressCountry")),
+    }
+    parts = {k: v for k, v in parts.items() if v}
+    return parts or None
+
+
+def _days(value) -> str:
+    values = value if isinstance(value, list) else [value]
+    names = [_short_type(v) for v in values if isinstance(v, str)]
+    return ", ".join(n for n in names if n)
+
+
+def _opening_hours(node: dict) -> list[str]:
+    hours: list[str] = []
+    plain = node.get("openingHours")
+    for value in plain if isinstance(plain, list) else [plain]:
+        text = _text(value)
+        if text:
+            hours.append(text)
+    specs = node.get("openingHoursSpecification")
+    for spec in specs if isinstance(specs, list) else [specs]:
+        if not isinstance(spec, dict):
+            continue
+        days, opens, closes = _days(spec.get("dayOfWeek")), _text(spec.get("opens")), _text(spec.get("closes"))
+        if days or opens or closes:
+            hours.append(f"{days} {opens or '?'}-{closes or '?'}".strip())
+    return hours
+
+
+def _same_as(value) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def _summary(node: dict) -> dict:
+    description = _text(node.get("description"))
+    summary = {
+        "name": _text(node.get("name")),
+        "telephone": _text(node.get("telephone")),
+        "address": _address(node.get("address")),
+        "opening_hours": _opening_hours(node),
+        "description": description[:MAX_DESCRIPTION] if description else None,
+        "same_as": _same_as(node.get("sameAs")),
+        "url": _text(node.get("url")),
+    }
+    return summary
+
+
+def schema_nodes(html: str | bytes, url: str) -> list[tuple[str, dict]]:
+    """(syntax, node) for every JSON-LD and microdata node of the page, nested ones included."""
+    try:
+        tree = parse_html(html.encode("utf-8") if isinstance(html, str) else html, encoding="utf-8")
+    except Exception as exc:  # lxml raises several kinds on garbage; the page just has no data
+        logger.debug("%s: not parseable as HTML (%s)", url, exc)
+        return []
+    found: list[tuple[str, dict]] = []
+    extractor = JsonLdExtractor()
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = extractor.extract_items(script, base_url=url)
+        except ValueError as exc:  # one broken block must not hide the others
+            logger.debug("%s: a JSON-LD block is not valid JSON (%s)", url, exc)
+            continue
+        found += [("json-ld", node) for node in _nodes(data)]
+    try:
+        microdata = extruct.extract(tree, base_url=url, syntaxes=["microdata"], uniform=True, errors="log")
+    except Exception as exc:  # extruct's microdata walker on odd markup; the JSON-LD still counts
+        logger.debug("%s: microdata not readable (%s)", url, exc)
+        microdata = {}
+    found += [("microdata", node) for node in _nodes(microdata.get("microdata", []))]
+    return found
+
+
+def extract_structured(html: str | bytes, url: str) -> dict:
+    """The provider's schema.org description on this page, as a small dict ({} when none)."""
+    ranked: list[tuple[int, int, str, dict, list[str]]] = []
+    for order, (syntax, node) in enumerate(schema_nodes(html, url)):
+        types = _types(node)
+        ranks = [ORG_TYPES.index(t) for t in types if t in ORG_TYPES]
+        if ranks:
+            ranked.append((min(ranks), order, syntax, node, types))
+    if not ranked:
+        return {}
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    _, _, syntax, best, _ = ranked[0]
+    result = _summary(best)
+    for _, _, _, node, _ in ranked[1:]:  # fill gaps from the other organisation nodes
+        other = _summary(node)
+        for key in FIELDS:
+            if not result.get(key) and other.get(key):
+                result[key] = other[key]
+    result["type"] = ORG_TYPES[ranked[0][0]]
+    result["types"] = sorted({t for r in ranked for t in r[4]})
+    result["syntax"] = syntax
+    return result
