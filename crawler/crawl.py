@@ -48,7 +48,7 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
     project = get_project_settings()
     project.set("FEEDS", {str(temp): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
     for key, value in (settings or {}).items():
-        project.set(key, value)
+        project.set(key, value, priority="cmdline")  # like `scrapy crawl -s`: above the spider's own
     process = CrawlerProcess(project)
     crawler = process.create_crawler(spider)
     startup_errors = []
@@ -107,7 +107,11 @@ def check(spider: str, stats: dict) -> None:
     if errors:
         raise CrawlFailed(f"{errors} error(s) while parsing; see the log above")
     if failed:
-        raise CrawlFailed(f"{failed} request(s) failed after retries; the crawl is incomplete")
+        # The spider keeps "URL: why" for the first few failures (timeouts, HTTP errors after
+        # retries, bodies that are not the JSON it expects): name them, the log may be long gone.
+        failures = [str(f) for f in stats.get(f"{spider}/failures") or []]
+        detail = "; ".join(failures[:3]) + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
+        raise CrawlFailed(f"{failed} request(s) failed, the crawl is incomplete" + (f": {detail}" if detail else ""))
     if not items:
         raise CrawlFailed("the crawl kept no listings for the requested cities")
 
@@ -125,13 +129,20 @@ def main(argv=None) -> int:
     parser.add_argument("--source", help="export spider: an https:// or file:// URL or a path")
     parser.add_argument("-a", dest="args", action="append", default=[], metavar="NAME=VALUE",
                         help="another spider argument, e.g. -a radius=10")
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for this crawl, e.g. -s DOWNLOAD_TIMEOUT=10 (repeatable)")
     args = parser.parse_args(argv)
+    for option, pairs in (("-a", args.args), ("-s", args.settings)):
+        for pair in pairs:
+            if "=" not in pair:
+                parser.error(f"{option} {pair!r}: give NAME=VALUE")
     spider_args = dict(a.split("=", 1) for a in args.args)
+    settings = dict(s.split("=", 1) for s in args.settings)
     if args.source:
         spider_args["source"] = args.source
     started = time.monotonic()
     try:
-        stats = run_crawl(args.spider, args.output, cities=args.cities, **spider_args)
+        stats = run_crawl(args.spider, args.output, cities=args.cities, settings=settings, **spider_args)
     except (CrawlFailed, CityError, ValueError) as exc:
         print(f"crawl failed ({args.spider}): {exc}. The previous feed, if any, is kept.", file=sys.stderr)
         return 1

@@ -34,6 +34,8 @@ def read_export(body: bytes, where: str) -> tuple[list[str], Iterator[tuple[int,
         header = [_cell_text(h).strip().lower() for h in next(raw_rows)]
     except StopIteration:
         raise ExportFormatError(f"{where}: the file is empty") from None
+    except Exception as exc:  # csv.Error, or a broken part of an xlsx archive
+        raise ExportFormatError(f"{where}: unreadable header ({exc})") from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ExportFormatError(
@@ -43,16 +45,20 @@ def read_export(body: bytes, where: str) -> tuple[list[str], Iterator[tuple[int,
     code_columns = [h for h in header if h and h not in LISTING_COLUMNS]
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, values in enumerate(raw_rows, start=2):
-            texts = [_cell_text(v) for v in values]
-            if not any(t.strip() for t in texts):
-                continue  # blank line at the end of a sheet
-            if len(texts) < len(header):
-                texts += [""] * (len(header) - len(texts))
-            row = dict(zip(header, texts))
-            if len(values) > len(header) and any(t.strip() for t in texts[len(header):]):
-                row["__extra_cells__"] = "; ".join(t for t in texts[len(header):] if t.strip())
-            yield number, row
+        number = 1
+        try:
+            for number, values in enumerate(raw_rows, start=2):
+                texts = [_cell_text(v) for v in values]
+                if not any(t.strip() for t in texts):
+                    continue  # blank line at the end of a sheet
+                if len(texts) < len(header):
+                    texts += [""] * (len(header) - len(texts))
+                row = dict(zip(header, texts))
+                if len(values) > len(header) and any(t.strip() for t in texts[len(header):]):
+                    row["__extra_cells__"] = "; ".join(t for t in texts[len(header):] if t.strip())
+                yield number, row
+        except Exception as exc:  # a cell over csv's size limit, a damaged xlsx part (zlib, XML)...
+            raise ExportFormatError(f"{where}: unreadable after row {number} ({str(exc)[:200]})") from exc
 
     return code_columns, rows()
 

@@ -26,6 +26,15 @@ DOWNLOAD_TIMEOUT = 60
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# ...with back-off (crawler/middlewares.py): RETRY_BACKOFF_BASE s, doubled on each retry, at most
+# RETRY_BACKOFF_MAX s; longer when a 429/503 says Retry-After (at most RETRY_BACKOFF_MAX_RETRY_AFTER s).
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 30.0
+RETRY_BACKOFF_MAX_RETRY_AFTER = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
 
 # The HTTP cache is for development (HTTPCACHE=1); a real crawl wants fresh data.
 HTTPCACHE_ENABLED = os.environ.get("HTTPCACHE", "") == "1"

@@ -13,8 +13,9 @@ def is_placeholder(facility_type: str | None, service_codes: list[str], known_co
     """True for a BUPREN or OTP row whose flags are the every-flag template."""
     if (facility_type or "").upper() not in PLACEHOLDER_TYPES or known_code_count == 0:
         return False
-    codes = {c.strip().upper() for c in service_codes if isinstance(c, str)}
-    return len(codes) >= PLACEHOLDER_MIN_SHARE * known_code_count
+    threshold = PLACEHOLDER_MIN_SHARE * known_code_count
+    # Cheap first: a list shorter than the threshold cannot hold enough distinct codes.
+    return len(service_codes) >= threshold and len(set(service_codes)) >= threshold
 
 
 def care_levels_from_codes(codes) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from crawler.cities import CityError, resolve_place  # noqa: E402
 
 DATABASE = "programs"
+WEBSITE_SOURCE = "provider website"  # program_care_levels.source of levels a program's site states
 DISTANCES = (5, 10, 25, 50)
 DEFAULT_MILES = 10
 # Payment choices people ask for, as the `payment` facet spells them (data/derived_facets.csv).
@@ -55,6 +56,12 @@ def _json_list(text) -> list:
 def _card(row, levels, facility_labels) -> dict:
     program = dict(row)
     program["care_level_labels"] = [levels[s]["label"] for s in _json_list(row["care_levels"]) if s in levels]
+    # Levels only the program's own website states, shown apart from SAMHSA's.
+    samhsa = set(_json_list(row["care_levels"]))
+    program["website_level_labels"] = [
+        levels[s]["label"] for s in _json_list(row["website_care_levels"] if "website_care_levels" in row.keys() else None)
+        if s in levels and s not in samhsa
+    ]
     program["facility_types"] = _json_list(row["facility_type"])
     program["facility_type_labels"] = [facility_labels.get(t, t) for t in program["facility_types"]]
     program["payment_list"] = _json_list(row["payment"])
@@ -135,10 +142,12 @@ async def program_page(datasette, request):
         "select field, old, new, changed_at from program_changes where program_id = ? order by id desc limit 50",
         [program_id],
     )
+    evidence = [dict(e) for e in evidence]
     context = {
         "program": program,
         "changes": [dict(c) for c in changes],
-        "evidence": [dict(e) for e in evidence],
+        "evidence": [e for e in evidence if e["source"] != WEBSITE_SOURCE],
+        "website_evidence": [e for e in evidence if e["source"] == WEBSITE_SOURCE],
         "services": grouped,
         "listings": [dict(l) for l in listings],
         "lists": {name: _json_list(row[name]) for name in

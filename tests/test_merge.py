@@ -3,24 +3,32 @@ the API spider and the export spider becoming one program with one stable id."""
 import dataclasses
 import json
 import sqlite3
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from pipelines.build import build
 from pipelines.matching import name_key, street_key
-from pipelines.merge import RULE_SAME_KEY, merge_listings
-from pipelines.records import listing_from_item
+from pipelines.merge import RULE_SAME_KEY
 from tests.test_build import item, write_feed
 
 
 def listing(**fields):
-    result = listing_from_item(item(**fields), 314)
-    assert not hasattr(result, "reason"), result
-    return result
+    return item(**fields)
 
 
-def groups(*listings):
-    return sorted(sorted(l.source_ref for l in p.listings) for p in merge_listings(list(listings)))
+def groups(*items):
+    """Build a database from these feed items; the listings' refs, grouped by program."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "programs.db"
+        build([write_feed(Path(tmp) / "feed.jsonl", list(items))], db, quiet=True)
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("select program_id, source_ref from listings").fetchall()
+    by_program = {}
+    for program_id, ref in rows:
+        by_program.setdefault(program_id, []).append(ref)
+    return sorted(sorted(refs) for refs in by_program.values())
 
 
 @pytest.mark.parametrize("a, b", [

@@ -6,17 +6,25 @@ import json
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError
+from scrapy.exceptions import (
+    CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError, DownloadTimeoutError, ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import response_status_message
+from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
 from crawler.cities import City, CityError, city_centre
 from crawler.items import ListingItem
 from crawler.spiders.base import ListingSpider
 from pipelines.code_reference import load_code_reference
+from pipelines.normalize import scrub
 
 API_URL = "https://findtreatment.gov/locator/exportsAsJson/v2"
 METERS_PER_MILE = 1609.344
 MAX_PAGE_SIZE = 2000  # the API's documented maximum
+MAX_FAILURES_KEPT = 20
 # Failures that mean the source cannot be reached at all (no network, wrong host, nothing listening).
 # Scrapy's HTTP handlers wrap Twisted's errors in its own (DownloadConnectionRefusedError,
 # CannotResolveHostError); the Twisted ones are kept for handlers that do not wrap them.
@@ -27,11 +35,26 @@ FIELDS = ("name1", "name2", "street1", "street2", "city", "state", "zip", "count
 
 
 def _text(value) -> str | None:
-    """The API gives strings, numbers or null; keep text, None for empty."""
+    """The API gives strings, numbers or null; keep text, None for empty. A lone surrogate (a
+    JSON "\\ud800") becomes U+FFFD: the UTF-8 feed could not hold the item otherwise."""
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
+    try:
+        text = scrub(str(value)).strip()
+    except ValueError:  # an integer too long to print
+        return None
     return text or None
+
+
+def _plain(value):
+    """A JSON value with its strings made writable as UTF-8 (for extras)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(str(k)): _plain(v) for k, v in value.items()}
+    return value
 
 
 class FindtreatmentApiSpider(ListingSpider):
@@ -89,29 +112,58 @@ class FindtreatmentApiSpider(ListingSpider):
             headers={"Accept": "application/json"},
         )
 
-    def on_error(self, failure):
+    def fail(self, url: str, reason: str) -> None:
+        """Count a request whose listings are lost, and keep why (the first MAX_FAILURES_KEPT) in the
+        stats, which crawl_runs.jsonl records and crawler/crawl.py quotes when it fails the crawl."""
         self.count("failed_requests")
+        key = f"{self.name}/failures"
+        failures = self.crawler.stats.get_value(key) or []
+        if len(failures) < MAX_FAILURES_KEPT:
+            self.crawler.stats.set_value(key, [*failures, f"{url}: {reason}"])
+        self.logger.error("request failed: %s: %s", url, reason)
+
+    def on_error(self, failure):
+        request = failure.request
         if failure.check(*UNREACHABLE):
-            raise CloseSpider(f"source_unreachable: {failure.request.url}: {failure.getErrorMessage()}")
-        self.logger.error("request failed: %s: %s", failure.request.url, failure.getErrorMessage())
+            self.fail(request.url, failure.getErrorMessage())
+            raise CloseSpider(f"source_unreachable: {request.url}: {failure.getErrorMessage()}")
+        if failure.check(HttpError):
+            reason = f"HTTP {response_status_message(failure.value.response.status)}"
+        elif failure.check(ResponseDataLossError):
+            reason = "the connection closed before the whole response arrived"
+        elif failure.check(DownloadTimeoutError, TwistedTimeoutError, defer.TimeoutError, TimeoutError):
+            timeout = request.meta.get("download_timeout", self.settings.getfloat("DOWNLOAD_TIMEOUT"))
+            reason = f"no answer within {timeout} s"
+        else:
+            reason = failure.getErrorMessage().rstrip(".") or failure.type.__name__
+        retries = request.meta.get("retry_times", 0)
+        if retries:
+            reason += f", failed after retries ({retries + 1} attempts)"
+        self.fail(request.url, reason)
 
     def parse(self, response, city: City, page: int):
         try:
             # The body, not response.text: a JSON body sent with a non-text Content-Type
             # (application/octet-stream) arrives as a plain Response, which has no .text.
             data = json.loads(response.body)
-        except ValueError:
-            self.count("failed_requests")
-            self.logger.error("%s: not JSON (starts %r)", response.url, response.body[:80])
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python parses
+            body = response.body
+            if isinstance(exc, json.JSONDecodeError) and body.strip() and exc.pos >= len(exc.doc.rstrip()):
+                why = f"cut short: {exc.msg} at the end"
+            elif isinstance(exc, json.JSONDecodeError):
+                why = f"{exc.msg} at character {exc.pos:,}"
+            else:
+                why = "nested too deeply" if isinstance(exc, RecursionError) else "undecodable bytes"
+            self.fail(response.url, f"not JSON ({why}; {len(body):,} bytes starting {body[:48]!r})")
             return
         rows = data.get("rows") if isinstance(data, dict) else None
         if rows is None and isinstance(data, dict) and data.get("recordCount") == 0:
             rows = []  # an empty result may say "rows": null
         if not isinstance(rows, list):
-            # e.g. {"error": "..."} with status 200: a failure, not an empty page.
-            self.count("failed_requests")
-            self.logger.error("%s: JSON without a rows list (keys: %s)", response.url,
-                              sorted(data) if isinstance(data, dict) else type(data).__name__)
+            # e.g. {"error": "..."} with status 200, or a changed layout: a failure, not an empty page.
+            what = (f"keys: {', '.join(sorted(data)[:10]) or 'none'}" if isinstance(data, dict)
+                    else f"a JSON {type(data).__name__}")
+            self.fail(response.url, f"JSON without a rows list ({_text(what)}); the API's layout may have changed")
             return
         fetched_at = self.fetched_at(response)
         for index, row in enumerate(rows, start=1):
@@ -127,9 +179,7 @@ class FindtreatmentApiSpider(ListingSpider):
                 yield self.request(city, page + 1)
             else:
                 # Stopping here keeps a crawl from looping, but the result is incomplete.
-                self.count("failed_requests")
-                self.logger.error("%s: page %d of %d has no rows; the result is incomplete",
-                                  response.url, page, total_pages)
+                self.fail(response.url, f"page {page} of {total_pages} has no rows")
 
     def item_from_row(self, row: dict, ref: str, url: str, fetched_at: str, city_label: str) -> ListingItem:
         codes, unmapped = self.service_codes(row.get("services"))
@@ -145,7 +195,7 @@ class FindtreatmentApiSpider(ListingSpider):
             facility_type=_text(row.get("type_facility") or row.get("typeFacility")),
             service_codes=codes,
             unmapped_services=unmapped,
-            extras={k: row[k] for k in ("_irow", "miles", "hotline1") if row.get(k) is not None},
+            extras={k: _plain(row[k]) for k in ("_irow", "miles", "hotline1") if row.get(k) is not None},
         )
 
     def service_codes(self, services) -> tuple[list[str], list[dict]]:

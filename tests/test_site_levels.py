@@ -1,0 +1,315 @@
+"""The provider-website care-level classifier (pipelines.site_levels), its vocabulary
+(data/site_level_phrases.csv), the schema.org reader (pipelines.structured_data), the rows it
+gives program_care_levels, and the benchmark on the labelled pages."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from bench import site_levels as bench
+from pipelines.site_levels import (
+    SOURCE, Finding, classify_page, find_mentions, load_vocabulary, program_care_level_rows, read_page,
+)
+from pipelines.structured_data import extract_structured
+
+URL = "https://www.riversiderecovery.example/programs/"
+
+
+def levels(text: str, url: str = URL) -> list[str]:
+    return [f.level for f in classify_page(text, url)]
+
+
+def html(main: str, *, title: str = "Programs | Riverside Recovery", head: str = "", body_class: str = "page",
+         nav: str = "", footer: str = "") -> str:
+    return textwrap.dedent(f"""\
+        <!DOCTYPE html><html><head><title>{title}</title>
+        <meta property="og:site_name" content="Riverside Recovery">{head}</head>
+        <body class="{body_class}">
+        <header class="site-header"><nav class="main-navigation"><ul class="menu">{nav}</ul></nav></header>
+        <main>{main}</main>
+        <footer class="site-footer">{footer}</footer>
+        </body></html>""")
+
+
+# --- what counts ----------------------------------------------------------------------------
+
+
+def test_a_sentence_where_the_program_says_it_offers_levels_counts_with_the_sentence_as_quote():
+    page = html("<p>Welcome. We offer partial hospitalization and intensive outpatient programs for adults.</p>")
+    findings = classify_page(page, URL)
+    assert findings == [
+        Finding("iop", "We offer partial hospitalization and intensive outpatient programs for adults.", URL),
+        Finding("php", "We offer partial hospitalization and intensive outpatient programs for adults.", URL),
+    ]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Our IOP meets three evenings a week.", ["iop"]),
+    ("Riverside Recovery provides medically supervised detox and residential treatment.", ["residential", "detox"]),
+    ("Residential treatment at Riverside lasts 30 to 90 days.", ["residential"]),
+    ("Riverside's partial hospitalization program runs weekdays from 9 to 3.", ["php"]),
+    ("PHP and IOP are offered at our Katy clinic.", ["iop", "php"]),
+    ("Patients can receive medically managed withdrawal on our inpatient unit.", ["inpatient", "detox"]),
+    ("Our continuum of care includes detox, residential, PHP, IOP and outpatient services.",
+     ["iop", "php", "outpatient", "residential", "detox"]),
+    ("Today we offer a full continuum of care, from medical detox through outpatient therapy.", ["outpatient", "detox"]),
+    ("We provide outpatient detox for alcohol and opioids.", ["detox"]),  # the setting of detox is not a level
+    ("Now enrolling: Evening IOP for working professionals!", ["iop"]),
+    ("The Sugar Land office offers outpatient therapy and psychiatry only.", ["outpatient"]),
+])
+def test_ways_a_program_states_a_level_of_its_own(sentence, expected):
+    assert levels(html(f"<p>{sentence}</p>")) == expected
+
+
+def test_a_heading_that_is_only_a_level_counts_where_the_program_speaks_of_itself():
+    page = html("""<h1>Programs</h1><p>We offer several levels of care.</p>
+        <h2><a href="/iop/">Intensive Outpatient Program (IOP)</a></h2><p>Three-hour groups, three days a week.</p>
+        <h2>Residential Treatment</h2><p>30 to 90 days on campus.</p>""")
+    findings = {f.level: f.quote for f in classify_page(page, URL)}
+    assert set(findings) == {"iop", "residential"}
+    assert findings["iop"] == "Intensive Outpatient Program (IOP) — Three-hour groups, three days a week."
+
+
+def test_list_items_under_an_own_offer_lead_in_count_and_quote_the_lead_in():
+    page = html("<h2>Services we provide</h2><ul><li>Medical detox</li><li>Residential treatment</li>"
+                "<li>Family program</li></ul>")
+    findings = {f.level: f.quote for f in classify_page(page, URL)}
+    assert findings == {"residential": "Services we provide … Residential treatment",
+                        "detox": "Services we provide … Medical detox"}
+
+
+def test_a_level_heading_on_a_page_that_only_explains_levels_does_not_count():
+    page = html("""<h2>Types of treatment</h2><p>There are several levels of care.</p>
+        <ul><li>Detox</li><li>Residential</li><li>Intensive outpatient</li></ul>
+        <h2>Residential treatment</h2><p>Residential treatment means living at a facility around the clock.</p>""")
+    assert levels(page) == []
+
+
+# --- what must not count --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sentence", [
+    "We do not offer residential care.",
+    "Residential treatment is not available at this location.",
+    "We don't provide detox; please contact a hospital.",
+    "Inpatient and residential treatment are not offered.",
+    "Our detox program is currently closed for renovation.",
+])
+def test_negations_do_not_count(sentence):
+    assert levels(html(f"<p>{sentence}</p>")) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "We can refer you to an IOP.",
+    "If you need detox, we'll refer you to a trusted partner.",
+    "Detox services are provided by our partner, Bayview Hospital.",
+    "If you need inpatient psychiatric care, we will help arrange a transfer to a local hospital.",
+    "Our staff will help you find an inpatient program if needed.",
+    "Before discharge, your case manager arranges aftercare with an intensive outpatient program near your home.",
+])
+def test_referrals_do_not_count(sentence):
+    assert levels(html(f"<p>{sentence}</p>")) == []
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Our PHP is a cost-effective alternative to inpatient care.", ["php"]),
+    ("We offer IOP for people stepping down from residential treatment.", ["iop"]),
+    ("Many of our IOP clients come to us after completing residential treatment.", ["iop"]),
+    ("IOP is a good fit for women who have finished residential treatment or detox.", []),
+    ("Insurance typically covers residential treatment for 30 days.", []),
+    ("Many people begin with detox before entering a residential program.", []),
+])
+def test_where_clients_come_from_and_what_a_level_is_compared_with_do_not_count(sentence, expected):
+    assert levels(html(f"<p>{sentence}</p>")) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "Before joining us, Dr. Lopez directed the inpatient psychiatric unit at Ben Taub Hospital.",
+    "He began his career as a counselor at the Menninger Clinic's residential program.",
+    "Dr. Kim worked for ten years at Timberlawn Psychiatric Hospital's inpatient unit.",
+    "We work closely with Memorial Hermann's inpatient psychiatric unit.",
+    "Our clients often come from Greenhouse Residential Treatment Center of Texas.",
+])
+def test_other_organisations_names_do_not_count(sentence):
+    assert levels(html(f"<p>{sentence}</p>")) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Take our digital detox challenge this January.",
+    "Our office is in a quiet residential neighborhood near downtown.",
+    "Ask about our residential sober living homes.",
+    "What is partial hospitalization? PHP is a structured day program.",
+])
+def test_look_alikes_and_questions_do_not_count(sentence):
+    assert levels(html(f"<p>{sentence}</p>")) == []
+
+
+def test_navigation_header_footer_sidebar_and_forms_are_not_read():
+    nav = "<li><a href='/detox/'>Detox</a></li><li><a href='/iop/'>Our IOP</a></li>"
+    footer = "<h3>Our Programs</h3><ul><li>Residential Treatment</li><li>Partial Hospitalization</li></ul>"
+    page = html(f"""<p>Our family program meets on Saturdays.</p>
+        <aside class="widget-area"><h3>Our programs</h3><ul><li>Residential</li></ul></aside>
+        <div class="sidebar-main"><p>We offer inpatient care.</p></div>
+        <div class="mobile-menu" aria-hidden="true"><p>We offer outpatient care.</p></div>
+        <form><label>Program</label><select><option>Intensive Outpatient</option></select></form>""",
+                nav=nav, footer=footer)
+    assert levels(page) == []
+    assert [b.text for b in read_page(page, URL).blocks] == ["Our family program meets on Saturdays."]
+
+
+def test_a_layout_wrapper_named_like_furniture_is_still_read():
+    page = html('<div class="site-content has-sidebar"><h1>Detox</h1><p>Our detox unit has 12 beds.</p></div>')
+    assert levels(page) == ["detox"]
+
+
+@pytest.mark.parametrize("url, page", [
+    ("https://www.riversiderecovery.example/blog/what-is-iop/", html("<p>Our IOP meets three evenings a week.</p>")),
+    ("https://www.riversiderecovery.example/2023/04/iop-guide/", html("<p>Our IOP meets three evenings a week.</p>")),
+    ("https://www.riversiderecovery.example/careers.html", html("<p>We are hiring for our IOP.</p>")),
+    (URL, html("<p>Our IOP meets three evenings a week.</p>", body_class="single-post post-template-default")),
+    (URL, html("<p>Our IOP meets three evenings a week.</p>",
+               head='<script type="application/ld+json">{"@type": "BlogPosting", "headline": "IOP"}</script>')),
+    (URL, html("<p>Our IOP meets three evenings a week.</p>",
+               head='<meta property="article:published_time" content="2023-04-11T09:00:00+00:00">')),
+])
+def test_blog_like_pages_state_no_levels(url, page):
+    assert read_page(page, url).is_blog_like
+    assert classify_page(page, url) == []
+
+
+def test_a_page_that_says_it_does_not_offer_a_level_drops_a_looser_use_of_the_word():
+    page = html("""<h1>Outpatient Services</h1><p>Riverside offers two outpatient programs at our campus.</p>
+        <h2>Partial Hospitalization Program (PHP)</h2><p>Weekdays, 9 to 3.</p>
+        <p>We do not offer traditional outpatient therapy, but we keep a list of local therapists.</p>""")
+    assert levels(page) == ["php"]
+
+
+def test_plain_text_is_read_line_by_line():
+    text = "# Our programs\n- Intensive outpatient\n- Partial hospitalization\nWe do not offer detox.\n"
+    assert levels(text) == ["iop", "php"]
+
+
+def test_mentions_take_the_longest_phrase():
+    found = [(m.level, "intensive outpatient programs and outpatient detox and PHP"[m.start:m.end])
+             for m in find_mentions("intensive outpatient programs and outpatient detox and PHP")]
+    assert found == [("iop", "intensive outpatient"), ("detox", "outpatient detox"), ("php", "PHP")]
+
+
+# --- the vocabulary file --------------------------------------------------------------------
+
+
+def test_the_vocabulary_has_phrases_for_every_care_level():
+    voc = load_vocabulary()
+    assert {level for level, _ in voc.levels} == {"iop", "php", "outpatient", "residential", "inpatient", "detox"}
+
+
+@pytest.mark.parametrize("row, message", [
+    ('levle,iop,"IOP",', "row 2: unknown kind 'levle'"),
+    ('level,day,"day program",', "row 2: unknown care level 'day'"),
+    ('negation,iop,"not",', "row 2: kind 'negation' takes no level"),
+    ('level,iop,"(IOP",', "row 2: pattern '(IOP' is not a valid regular expression"),
+])
+def test_a_bad_vocabulary_row_fails_naming_the_file_and_row(tmp_path, row, message):
+    path = tmp_path / "phrases.csv"
+    path.write_text("kind,level,pattern,note\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")) as error:
+        load_vocabulary(path)
+    assert str(path) in str(error.value)
+
+
+# --- schema.org data ------------------------------------------------------------------------
+
+
+def test_structured_data_prefers_the_medical_node_and_fills_gaps_from_the_organization():
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "name": "Home"},
+        {"@type": "Organization", "name": "Riverside", "sameAs": ["https://www.facebook.com/riverside"]},
+        {"@type": "MedicalClinic", "name": "Riverside Recovery", "telephone": "(713) 555-0100",
+         "description": "Addiction treatment.",
+         "address": {"@type": "PostalAddress", "streetAddress": "1200 Riverside Dr", "addressLocality": "Houston",
+                     "addressRegion": "TX", "postalCode": "77004"},
+         "openingHoursSpecification": [{"@type": "OpeningHoursSpecification", "dayOfWeek": ["Monday", "https://schema.org/Friday"],
+                                        "opens": "08:00", "closes": "17:00"}]}]}
+    page = (f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script>'
+            '<script type="application/ld+json">{"broken": </script></head><body></body></html>')
+    assert extract_structured(page, URL) == {
+        "type": "MedicalClinic", "types": ["MedicalClinic", "Organization"], "syntax": "json-ld",
+        "name": "Riverside Recovery", "telephone": "(713) 555-0100", "description": "Addiction treatment.",
+        "address": {"street": "1200 Riverside Dr", "locality": "Houston", "region": "TX", "postal_code": "77004"},
+        "opening_hours": ["Monday, Friday 08:00-17:00"], "same_as": ["https://www.facebook.com/riverside"], "url": None,
+    }
+
+
+def test_structured_data_reads_microdata():
+    page = """<html><body><footer><div itemscope itemtype="https://schema.org/MedicalClinic">
+        <span itemprop="name">Harbor Light</span> <span itemprop="telephone">(504) 555-0199</span>
+        <span itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
+        <span itemprop="addressLocality">New Orleans</span> <span itemprop="addressRegion">LA</span></span>
+        <meta itemprop="openingHours" content="Mo-Su 00:00-23:59"></div></footer></body></html>"""
+    data = extract_structured(page, URL)
+    assert (data["type"], data["syntax"], data["name"], data["telephone"]) == \
+        ("MedicalClinic", "microdata", "Harbor Light", "(504) 555-0199")
+    assert data["address"] == {"locality": "New Orleans", "region": "LA"}
+    assert data["opening_hours"] == ["Mo-Su 00:00-23:59"]
+
+
+def test_a_page_without_organisation_markup_has_no_structured_data():
+    assert extract_structured(html("<p>Hello</p>"), URL) == {}
+    assert extract_structured("", URL) == {}
+
+
+# --- rows for program_care_levels -----------------------------------------------------------
+
+
+def test_findings_become_one_program_care_levels_row_per_program_and_level():
+    items = [
+        {"program_id": "p1", "url": "https://a.example/", "fetched_at": "2024-05-01T10:00:00Z",
+         "findings": [{"level": "iop", "quote": "Our IOP meets weekly.", "url": "https://a.example/"}]},
+        {"program_id": "p1", "url": "https://a.example/iop/", "fetched_at": "2024-05-01T10:00:05Z",
+         "findings": [{"level": "iop", "quote": "IOP again.", "url": "https://a.example/iop/"},
+                      {"level": "php", "quote": "Our PHP runs weekdays.", "url": "https://a.example/iop/"}]},
+        {"program_id": None, "url": "https://b.example/", "fetched_at": "2024-05-01T10:00:09Z",
+         "findings": [{"level": "detox", "quote": "We offer detox.", "url": "https://b.example/"}]},
+    ]
+    assert program_care_level_rows(items) == [
+        {"program_id": "p1", "care_level": "iop", "source": SOURCE, "evidence": "Our IOP meets weekly.",
+         "source_url": "https://a.example/", "source_ref": "https://a.example/", "seen": "2024-05-01T10:00:00Z"},
+        {"program_id": "p1", "care_level": "php", "source": SOURCE, "evidence": "Our PHP runs weekdays.",
+         "source_url": "https://a.example/iop/", "source_ref": "https://a.example/iop/", "seen": "2024-05-01T10:00:05Z"},
+    ]
+    assert SOURCE == "provider website"
+
+
+# --- the benchmark --------------------------------------------------------------------------
+
+
+def test_the_labelled_set_has_at_least_40_pages_with_every_level_and_pages_that_state_none():
+    pages = bench.load_labels()
+    assert len(pages) >= 40
+    assert sum(1 for p in pages if not p.levels) >= 10
+    for level in ("iop", "php", "outpatient", "residential", "inpatient", "detox"):
+        assert sum(1 for p in pages if level in p.levels) >= 5, level
+
+
+def test_the_classifier_meets_its_targets_on_the_labelled_set():
+    scores, errors = bench.evaluate(bench.load_labels())
+    for level, score in scores.items():
+        assert score.precision is None or score.precision >= bench.TARGET_PRECISION, (level, errors)
+        assert score.recall >= bench.TARGET_RECALL, (level, errors)
+
+
+def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
+    assert bench.main([]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "recall" in out and "support" in out
+    assert out.count("ok") >= 6
+
+
+def test_the_benchmark_command_exits_non_zero_below_target(tmp_path, capsys):
+    (tmp_path / "page.html").write_text("<html><body><p>Welcome to our clinic.</p></body></html>", encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("page,url,levels,note\npage.html,https://a.example/,iop,says nothing\n",
+                                         encoding="utf-8")
+    assert bench.main(["--labelled", str(tmp_path)]) == 1
+    assert "missed          iop" in capsys.readouterr().out
