@@ -16,19 +16,23 @@ PORT ?= 8001
 DB ?= data/programs.db
 EXPORT_FEED ?= data/feed/findtreatment_export.jsonl
 API_FEED ?= data/feed/findtreatment_api.jsonl
+SITES_FEED ?= data/feed/provider_sites.jsonl
+MAX_PAGES ?= 8
 FEED ?= $(EXPORT_FEED)
 HSDS_DIR ?= data/hsds
+BENCH_PROGRAMS ?= 100000
 # Datasette loads plugins/ as files; they import the project's packages from here.
 export PYTHONPATH := $(CURDIR)
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
-.PHONY: help install demo data run crawl crawl-live build serve test hsds clean
+.PHONY: help install demo data run crawl crawl-live build sites serve test hsds bench clean
 
 help:
 	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
 	@echo "make data    the same without serving"
 	@echo "make run     live: crawl FindTreatment.gov's API for CITIES, build, serve"
 	@echo "make crawl | build | serve   the steps;  make test   the offline test suite"
+	@echo "make sites   live: read programs' own websites for the care levels they state (then make build)"
 	@echo "make hsds    write $(DB) as an Open Referral HSDS 3.0 tabular package in $(HSDS_DIR)"
 
 install: $(VENV)/.installed
@@ -49,7 +53,12 @@ crawl-live: install
 	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED)
 
 build: install
-	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink)
+	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink) \
+		$(if $(wildcard $(SITES_FEED)),--sites $(SITES_FEED))
+
+# Live: read the websites of the programs in $(DB) for the care levels they state; then `make build`.
+sites: install
+	$(BIN)/python -m crawler.crawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED)
 
 run: install
 	$(MAKE) --no-print-directory crawl-live
@@ -71,6 +80,10 @@ hsds: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# National-scale benchmark on synthetic data in /tmp (BENCHMARKS.md); BENCH_PROGRAMS=1000000: memory only.
+bench: install
+	$(BIN)/python -m bench.run --programs $(BENCH_PROGRAMS)
 
 clean:
 	rm -rf data/feed $(DB) $(DB).inspect.json .pytest_cache test-output
