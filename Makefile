@@ -20,6 +20,8 @@ SITES_FEED ?= data/feed/provider_sites.jsonl
 MAX_PAGES ?= 8
 FEED ?= $(EXPORT_FEED)
 HSDS_DIR ?= data/hsds
+# JOBDIR=data/jobs/api makes a crawl resumable: stop it (Ctrl-C), run the same command again.
+JOB = $(if $(JOBDIR),-s JOBDIR=$(JOBDIR))
 BENCH_PROGRAMS ?= 100000
 # Datasette loads plugins/ as files; they import the project's packages from here.
 export PYTHONPATH := $(CURDIR)
@@ -47,10 +49,10 @@ demo: data serve
 data: crawl build
 
 crawl: install
-	$(BIN)/python -m crawler.crawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED)
+	$(BIN)/python -m crawler.crawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
 
 crawl-live: install
-	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED)
+	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED) $(JOB)
 
 build: install
 	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink) \
@@ -58,7 +60,7 @@ build: install
 
 # Live: read the websites of the programs in $(DB) for the care levels they state; then `make build`.
 sites: install
-	$(BIN)/python -m crawler.crawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED)
+	$(BIN)/python -m crawler.crawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED) $(JOB)
 
 run: install
 	$(MAKE) --no-print-directory crawl-live

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import sys
 import time
@@ -43,10 +44,17 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
                             "error": str(exc), "items": 0, "stats": {}})
         raise
     output.parent.mkdir(parents=True, exist_ok=True)
-    temp = output.with_name(f".{output.name}.crawling-{os.getpid()}")
-    temp.unlink(missing_ok=True)
+    jobdir = (settings or {}).get("JOBDIR")
+    if jobdir:
+        # A resumable crawl: the items of every attempt go to one partial feed in the job
+        # folder, appended to, so that a resumed crawl adds to what the stopped one kept.
+        Path(jobdir).mkdir(parents=True, exist_ok=True)
+        temp = Path(jobdir) / f"{output.name}.partial"
+    else:
+        temp = output.with_name(f".{output.name}.crawling-{os.getpid()}")
+        temp.unlink(missing_ok=True)
     project = get_project_settings()
-    project.set("FEEDS", {str(temp): {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}})
+    project.set("FEEDS", {str(temp): {"format": "jsonlines", "encoding": "utf-8", "overwrite": not jobdir}})
     for key, value in (settings or {}).items():
         project.set(key, value, priority="cmdline")  # like `scrapy crawl -s`: above the spider's own
     process = CrawlerProcess(project)
@@ -68,13 +76,16 @@ def run_crawl(spider: str, output: Path, *, cities: str = DEFAULT_CITIES, settin
         stats = crawler.stats.get_stats()
         check(spider, stats)
         os.replace(temp, output)
+        if jobdir:
+            shutil.rmtree(jobdir, ignore_errors=True)  # done: the next crawl starts afresh
         run["status"] = "finished"
         return stats
     except CrawlFailed as exc:
         run["error"] = str(exc)
         raise
     finally:
-        temp.unlink(missing_ok=True)
+        if not jobdir:
+            temp.unlink(missing_ok=True)  # a job folder keeps its partial feed for the resume
         run.update(finished=_now(), items=stats.get("item_scraped_count", 0), stats=stats)
         append_run(output, run)
 
