@@ -291,6 +291,7 @@ def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows:
     if previous:
         conn.execute("detach database prev")
     checkpoint("programs-written")
+    schema.facet_values(db)
     schema.index(db)
     conn.execute("ANALYZE")
     conn.commit()

@@ -46,6 +46,10 @@ PROGRAMS = {
 }
 PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen", "status"}
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]
+# JSON-array columns faceted through program_facet_values (plugins/facets.py), never by
+# scanning JSON over the whole table.
+FACET_ARRAYS = ("care_levels", "care_levels_any", "payment", "facility_type", "ages", "populations",
+                "languages", "medications")
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -107,6 +111,12 @@ def create(db: sqlite_utils.Database) -> None:
         },
         pk="run_id",
     )
+    db["program_facet_values"].create(
+        {"program_id": str, "facet": str, "value": str},
+        pk=("program_id", "facet", "value"),
+        foreign_keys=[("program_id", "programs", "id")],
+    )
+    db["facet_counts"].create({"facet": str, "value": str, "count": int}, pk=("facet", "value"))
     db["rejects"].create(
         {
             "id": int, "source": str, "source_url": str, "source_ref": str, "fetched_at": str,
@@ -114,6 +124,20 @@ def create(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
+
+
+def facet_values(db: sqlite_utils.Database) -> None:
+    """One row per program and value of each faceted JSON array, and the national counts
+    (what an unfiltered table page shows, computed once here instead of on every request)."""
+    for column in FACET_ARRAYS:
+        db.execute(
+            f"insert or ignore into program_facet_values (program_id, facet, value) "
+            f"select p.id, ?, j.value from programs p, json_each(p.[{column}]) j "
+            f"where json_valid(p.[{column}]) and j.type = 'text'",
+            [column],
+        )
+    db.execute("insert into facet_counts (facet, value, count) "
+               "select facet, value, count(*) from program_facet_values group by facet, value")
 
 
 def index(db: sqlite_utils.Database) -> None:
@@ -132,4 +156,6 @@ def index(db: sqlite_utils.Database) -> None:
     db["program_changes"].create_index(["program_id"])
     db["program_changes"].create_index(["changed_at"])
     programs.create_index(["status"])
+    programs.create_index(["telehealth"])
+    db["program_facet_values"].create_index(["facet", "value", "program_id"])
     programs.enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize="porter")

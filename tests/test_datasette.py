@@ -152,7 +152,7 @@ async def test_houston_iop_filter_matches_the_evidence_table_and_the_raw_oit_cod
 async def test_care_level_facet_counts_programs_as_sqlite_does(ds, sql):
     data = await get_json(ds, "/programs/programs.json", _size="0")
     facet = data["facet_results"]["care_levels"]
-    assert facet["type"] == "array"
+    assert facet["type"] == "values"  # counted from program_facet_values, not JSON
     served = {r["value"]: r["count"] for r in facet["results"]}
     # A program merged from two listings has two evidence rows per level: count programs.
     expected = dict(sql(
@@ -282,7 +282,7 @@ async def test_programs_table_configuration_is_usable(ds, built_db):
     for facet in programs["facets"]:
         column = facet if isinstance(facet, str) else next(iter(facet.values()))
         assert column in columns
-    assert {"array": "care_levels"} in programs["facets"]
+    assert {"values": "care_levels"} in programs["facets"]
     # Sorting by a configured column works; by another one is refused.
     rows = await get_json(ds, "/programs/programs.json", _sort_desc="service_count", _shape="array", _size="3")
     assert rows[0]["service_count"] >= rows[-1]["service_count"]

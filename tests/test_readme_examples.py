@@ -285,7 +285,7 @@ def facet_counts_only(answer: Answer):
                   for f in metadata["databases"]["programs"]["tables"]["programs"]["facets"]}
     assert configured <= set(facets), f"configured facets missing: {configured - set(facets)}"
     for name, facet in facets.items():
-        if facet["type"] == "array":
+        if facet["type"] in ("array", "values"):  # values: JSON arrays counted from program_facet_values
             sql = (f"select j.value, count(distinct programs.id) from programs, json_each(programs.{name}) j "
                    f"where {where} group by j.value")
         else:
