@@ -9,7 +9,7 @@ import json
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
@@ -38,6 +38,14 @@ async def _care_levels(db) -> "OrderedDict[str, dict]":
 
 async def _facility_labels(db) -> dict[str, str]:
     return {r["code"]: r["label"] for r in await db.execute("select code, label from facility_types")}
+
+
+def source_label(url: str | None) -> str:
+    """A short name for a source: the file of a file:// export, else the site's host."""
+    parts = urlsplit(url or "")
+    if parts.scheme == "file":
+        return parts.path.rsplit("/", 1)[-1] or url
+    return parts.hostname or (url or "")
 
 
 def maps_url(*parts) -> str:
@@ -142,14 +150,14 @@ async def program_page(datasette, request):
         "select field, old, new, changed_at from program_changes where program_id = ? order by id desc limit 50",
         [program_id],
     )
-    evidence = [dict(e) for e in evidence]
+    evidence = [{**dict(e), "where": source_label(e["source_url"])} for e in evidence]
     context = {
         "program": program,
         "changes": [dict(c) for c in changes],
         "evidence": [e for e in evidence if e["source"] != WEBSITE_SOURCE],
         "website_evidence": [e for e in evidence if e["source"] == WEBSITE_SOURCE],
         "services": grouped,
-        "listings": [dict(l) for l in listings],
+        "listings": [{**dict(l), "where": source_label(l["source_url"])} for l in listings],
         "lists": {name: _json_list(row[name]) for name in
                   ("payment", "ages", "populations", "languages", "medications", "phones", "websites")},
     }

@@ -66,8 +66,15 @@ def db_rows(db, sql, *params):
         return [dict(r) for r in conn.execute(sql, params)]
 
 
-def no_sideways_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+def no_sideways_scroll(page, width=PHONE["width"]):
+    """Nothing wider than the phone's screen: no sideways scroll, no text cut off at the right.
+    (A mobile browser widens its layout viewport to fit wide content, so compare with the
+    screen's width, not window.innerWidth.)"""
+    return page.evaluate(
+        f"document.documentElement.scrollWidth <= {width} && "
+        "[...document.querySelectorAll('main *, .crisis-lines *')]"
+        f".every(e => e.getBoundingClientRect().right <= {width} + 1)"
+    )
 
 
 def search(page, base, near, miles="10", level="iop", payment=""):
