@@ -28,9 +28,8 @@ def _iso(value):
     return str(value)
 
 
-def crawl_runs(feeds: list[Path], rejects_per_feed: Counter) -> list[dict]:
-    """Rows for `crawl_runs` from the logs beside the feeds. The latest good run of each feed is
-    the one this build read: it gets the build's reject count for that feed."""
+def read_runs(feeds: list[Path]) -> dict[str, dict]:
+    """Every run logged beside the feeds, by run id."""
     runs: dict[str, dict] = {}
     for log in dict.fromkeys(log_path(f) for f in feeds):
         if not log.is_file():
@@ -42,6 +41,13 @@ def crawl_runs(feeds: list[Path], rejects_per_feed: Counter) -> list[dict]:
                 continue  # a line cut short by a killed crawl: the others still count
             if isinstance(run, dict) and run.get("run_id"):
                 runs[run["run_id"]] = run
+    return runs
+
+
+def crawl_runs(feeds: list[Path], rejects_per_feed: Counter) -> list[dict]:
+    """Rows for `crawl_runs` from the logs beside the feeds. The latest good run of each feed is
+    the one this build read: it gets the build's reject count for that feed."""
+    runs = read_runs(feeds)
     latest: dict[str, dict] = {}
     for run in sorted(runs.values(), key=lambda r: r.get("started") or ""):
         if run.get("status") == "finished":
@@ -71,17 +77,11 @@ def requested_cities(feeds: list[Path]) -> set[tuple[str, str]]:
     """(spider, "City, ST") asked for by the latest good crawl of each feed: a city asked for
     that yielded nothing is in scope too, so the shrink guard and the history see it."""
     latest: dict[str, dict] = {}
-    for log in dict.fromkeys(log_path(f) for f in feeds):
-        if not log.is_file():
-            continue
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                run = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(run, dict) and run.get("status") == "finished" and run.get("feed") in {str(f) for f in feeds}:
-                if run.get("started", "") >= latest.get(run["feed"], {}).get("started", ""):
-                    latest[run["feed"]] = run
+    feeds_read = {str(f) for f in feeds}
+    for run in read_runs(feeds).values():
+        if run.get("status") == "finished" and run.get("feed") in feeds_read:
+            if run.get("started", "") >= latest.get(run["feed"], {}).get("started", ""):
+                latest[run["feed"]] = run
     scope = set()
     for run in latest.values():
         for part in str(run.get("cities") or "").split(";"):
