@@ -478,9 +478,9 @@ def _program_row(program: Program, reference, site_rows: list[dict] = ()) -> dic
         "latitude": latitude,
         "longitude": longitude,
         "facility_type": _json(program.facility_types()),
-        "care_levels": _json(program.care_levels()),
+        "care_levels": _json(program.care_levels),
         "website_care_levels": _json(website_levels),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels()]),
+        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
         "payment": _json(facets.get("payment", [])),
         "ages": _json(facets.get("ages", [])),
         "populations": _json(facets.get("populations", [])),
@@ -501,7 +501,7 @@ def _program_row(program: Program, reference, site_rows: list[dict] = ()) -> dic
         "popup": _json({
             "title": first.name,
             "description": " · ".join(filter(None, [
-                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels()) or "No service detail listed",
+                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
                 phones[0].display if phones else None,
                 first.address,
             ])),

@@ -27,11 +27,6 @@ RULE_SAME_KEY = "same name, street and ZIP"
 RULE_NEAR_NAME = "near-identical name at the same street and ZIP, with the same {evidence}"
 
 
-def program_id(merge_key: tuple[str, ...]) -> str:
-    """A stable id from a listing's key: the same facility gets the same id on every build."""
-    return program_id_of(key_text(merge_key))
-
-
 def key_text(merge_key: tuple[str, ...]) -> str:
     return "|".join(merge_key)
 
@@ -74,11 +69,9 @@ class Program:
         return rows
 
     @cached_property
-    def levels(self) -> list[str]:
-        return list(care_levels_from_codes(self.service_codes))
-
     def care_levels(self) -> list[str]:
-        return self.levels
+        """The program's levels from SAMHSA's codes, in display order."""
+        return list(care_levels_from_codes(self.service_codes))
 
     def facets(self) -> dict[str, list[str]]:
         return facet_values(self.service_codes)
@@ -100,7 +93,7 @@ class Program:
 
 
 def program_id_of(key_text_: str) -> str:
-    """program_id() of a key already joined with "|"."""
+    """A stable id from a key (key_text): the same facility gets the same id on every build."""
     return "p" + hashlib.sha1(key_text_.encode("utf-8")).hexdigest()[:12]
 
 
