@@ -73,7 +73,7 @@ serve: install
 	@echo "Serving the directory at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/datasette serve -i $(DB) --inspect-file $(DB).inspect.json -m metadata.yml \
 		--plugins-dir plugins --template-dir templates \
-		--setting suggest_facets off --setting facet_time_limit_ms 500 \
+		--setting suggest_facets off \
 		--setting sql_time_limit_ms 1000 --setting max_returned_rows 1000 \
 		-h $(HOST) -p $(PORT)
 

@@ -9,49 +9,27 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
+import operator
 import os
-import re
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 import sqlite_utils
 
-from pipelines import history, schema, vocab
+from pipelines import history, rows, schema, vocab
 from pipelines.code_reference import CodeReferenceError, load_code_reference
 from pipelines.crawl_log import crawl_runs, requested_cities
-from pipelines.merge import RULE_SAME_KEY, KeyInfo, Program, UnionFind, bucket_merges, key_text, program_id_of, website_host
-from pipelines.normalize import Phone
-from pipelines.progress import Progress
-from pipelines import normalize as n
-from pipelines.records import Listing, Reject, listing_from_item, scrub_item
+from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
+from pipelines.progress import Progress, Stopwatch
+from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
 from pipelines.site_levels import program_care_level_rows
+from pipelines.workers import Workers, chunked, worker_count
 
 
 class BuildError(RuntimeError):
     pass
-
-
-def _json(values) -> str:
-    return json.dumps(values, ensure_ascii=False)
-
-
-# A JSON escape of a lone surrogate ("\\ud800"): text no UTF-8 file or SQLite column can hold.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-
-
-def parse_feed_line(line: str, where: str):
-    """One feed line as an item, or a Reject saying why not. Lone surrogates ("\\ud800" escapes,
-    which no UTF-8 file or SQLite text can hold) are replaced here, once, for the whole build."""
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return Reject(f"{where}: not JSON ({exc.msg})", {"line": n.scrub(line[:2000])})
-    except RecursionError:
-        return Reject(f"{where}: JSON nested too deeply", {"line": n.scrub(line[:2000])})
-    return scrub_item(item) if _SURROGATE_ESCAPE.search(line) else item
 
 
 def read_feed(path: Path):
@@ -159,22 +137,35 @@ BATCH = 2000
 
 class _Batches:
     """Rows for several tables, written with executemany every BATCH rows (sqlite-utils'
-    insert_all is convenient but costs more per row than the whole normalization)."""
+    insert_all is convenient but costs more per row than the whole normalization). A table's
+    columns are those of its first row; rows come as dicts (add) or as tuples in that order
+    (add_values, for the tables with millions of rows)."""
 
     def __init__(self, conn):
-        self.conn, self.rows, self.sql = conn, {}, {}
+        self.conn, self.rows, self.sql, self.getters = conn, {}, {}, {}
+
+    def columns(self, table: str, columns) -> None:
+        columns = list(columns)
+        schema_name, _, name = table.rpartition(".")
+        target = f"{schema_name + '.' if schema_name else ''}[{name}]"
+        self.sql[table] = (columns, f"insert into {target} ({', '.join(f'[{c}]' for c in columns)}) "
+                                    f"values ({', '.join('?' for _ in columns)})")
+        self.getters[table] = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        self.rows[table] = []
 
     def add(self, table: str, row: dict) -> None:
         if table not in self.sql:
-            cols = list(row)
-            schema_name, _, name = table.rpartition(".")
-            target = f"{schema_name + '.' if schema_name else ''}[{name}]"
-            self.sql[table] = (cols, f"insert into {target} ({', '.join(f'[{c}]' for c in cols)}) "
-                                     f"values ({', '.join('?' for _ in cols)})")
-            self.rows[table] = []
-        cols = self.sql[table][0]
-        self.rows[table].append(tuple(row.get(c) for c in cols))
-        if len(self.rows[table]) >= BATCH:
+            self.columns(table, row)
+        try:
+            values = self.getters[table](row)
+        except KeyError:  # a row without some columns: those are null
+            values = tuple(row.get(c) for c in self.sql[table][0])
+        self.add_values(table, values)
+
+    def add_values(self, table: str, values: tuple) -> None:
+        rows = self.rows[table]
+        rows.append(values)
+        if len(rows) >= BATCH:
             self.flush(table)
 
     def flush(self, table: str | None = None) -> None:
@@ -185,88 +176,124 @@ class _Batches:
 
 
 def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows: dict | None = None) -> dict:
+    with Workers(worker_count(sum(feed.stat().st_size for feed in feeds))) as workers:
+        return _write_with(workers, feeds, temp_path, reference, quiet, previous, site_rows)
+
+
+CHUNK = 500  # feed lines or programs per worker task
+
+
+def _feed_lines(feeds: list[Path]):
+    """(feed index, line number, line) of every line with text, feed after feed."""
+    for index, feed in enumerate(feeds):
+        with feed.open(encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.isspace():
+                    yield index, number, line
+
+
+def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
+    """Programs in id order, in chunks: ([(program id, its listings' raw JSON)], the rows of
+    rows.program_tables for them). Only a chunk's listings are in memory at a time."""
+    staged = conn.execute(
+        "select r.program_id, s.listing, s.match_key, k.rule, s.raw from temp.staged s "
+        "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
+        "order by r.program_id, s.id"
+    )
+    programs = ((program_id, list(group)) for program_id, group in itertools.groupby(staged, key=lambda r: r[0]))
+    chunks = chunked(programs, CHUNK)
+
+    def work():
+        for chunk in chunks:
+            heads.append([(pid, [g[4] for g in group]) for pid, group in chunk])
+            yield [(pid, [g[1:4] for g in group], site_rows.get(pid, [])) for pid, group in chunk]
+
+    heads = deque()
+    for results in workers.map(rows.program_tables, work(), reference):
+        yield heads.popleft(), results
+
+
+def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | None, site_rows: dict | None) -> dict:
+    watch = Stopwatch()
     db = sqlite_utils.Database(temp_path)
     conn = db.conn
     conn.execute("PRAGMA journal_mode = OFF")  # a temp file: nothing to recover if we die
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA temp_store = FILE")  # staging tables can be larger than memory should be
+    conn.execute(f"PRAGMA threads = {workers.count}")  # sorting for indexes on the workers' cores
     schema.create(db)
     _write_vocabularies(db, reference)
     if previous:
         history.attach(conn, previous)
     batches = _Batches(conn)
+    batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
 
     # Pass 1: stream the feeds. Rejects go to their table; listings are staged, normalized, on
     # disk. Memory holds counters only, whatever the size of the input.
     conn.execute(
         "create temp table staged (id integer primary key, match_key text not null, bucket text not null, "
-        "phone text, host text, listing text not null, row text not null)"
+        "phone text, host text, listing blob not null, raw text not null)"
     )
+    batches.columns("temp.staged", rows.STAGED_COLUMNS)
     stats = Counter()
     rejects_per_feed: Counter = Counter()
     scope: set[tuple[str, str]] = set()
     when = None
     progress = Progress("reading feed", quiet=quiet)
-    for feed in feeds:
-        for number, item in read_feed(feed):
-            progress.tick()
-            result = item if isinstance(item, Reject) else listing_from_item(item, len(reference.codes))
-            if isinstance(result, Reject):
-                rejects_per_feed[str(feed)] += 1
-                batches.add("rejects", _reject_row(result, feed, number))
+    lines = chunked(_feed_lines(feeds), CHUNK)
+    for results in workers.map(rows.stage_lines, lines, feeds, len(reference.codes)):
+        progress.tick(len(results))
+        for kind, values, about in results:
+            if kind == "reject":
+                rejects_per_feed[str(feeds[values])] += 1
+                batches.add("rejects", about)
                 continue
+            source, city_query, fetched_at, placeholder = about
             stats["listings"] += 1
-            stats["placeholders"] += result.placeholder
-            scope.add((result.source, result.city_query))
-            when = max(when or result.fetched_at, result.fetched_at)
-            key = key_text(result.merge_key)
-            batches.add("temp.staged", {
-                "match_key": key, "bucket": key.split("|", 2)[2],
-                "phone": result.phone.e164 if result.phone else None, "host": website_host(result.website),
-                "listing": listing_to_json(result),
-                "row": _json(_listing_row(result, item)),
-            })
+            stats["placeholders"] += placeholder
+            scope.add((source, city_query))
+            when = max(when or fetched_at, fetched_at)
+            batches.add_values("temp.staged", values)
     batches.flush()
     progress.done()
+    watch.lap("reading and normalizing")
     checkpoint("listings-written")
 
     # Pass 2: which keys are one program (rules of pipelines/merge.py), and their ids.
     _resolve_program_ids(conn, previous)
+    watch.lap("matching")
 
     # Pass 3: one program at a time, in id order, beside the previous build's programs.
     site_rows = site_rows or {}
     scope |= requested_cities(feeds)
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
+    conn.execute("create temp table program_codes (program_id text, codes text, unmapped text)")
+    batches.columns("temp.program_codes", ("program_id", "codes", "unmapped"))
     before_rows = history.previous_rows(conn) if previous else iter(())
     before = next(before_rows, None)
     cities = Counter()
     progress = Progress("merging programs", quiet=quiet)
-    for program in _programs(conn):
-        progress.tick()
-        row = _program_row(program, reference, site_rows.get(program.id, []))
-        while before is not None and before["id"] < program.id:
-            before = next(before_rows, None)
-        if previous:
-            same = before if before is not None and before["id"] == program.id else None
-            for c in history.compare_program(row, same, when):
-                batches.add("temp.new_changes", c)
-        cities[f"{row['city']}, {row['state']}"] += 1
-        batches.add("programs", row)
-        for level, listing, codes in program.care_level_evidence():
-            batches.add("program_care_levels", {
-                "program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
-                "evidence": ", ".join(codes), "source_url": listing.source_url,
-                "source_ref": listing.source_ref, "seen": listing.fetched_at,
-            })
-        for site_row in site_rows.get(program.id, []):
-            batches.add("program_care_levels", site_row)
-        for service in _service_rows(program, reference):
-            batches.add("program_services", service)
-        for i, listing_row in enumerate(program.rows):
-            batches.add("listings", {**listing_row, "program_id": program.id, "merged_by": program.merged_by.get(i)})
+    for staged, results in _program_chunks(conn, site_rows, workers, reference):
+        progress.tick(len(results))
+        for (program_id, raws), (row, care_levels, services, listings) in zip(staged, results):
+            while before is not None and before["id"] < program_id:
+                before = next(before_rows, None)
+            if previous:
+                same = before if before is not None and before["id"] == program_id else None
+                for c in history.compare_program(row, same, when):
+                    batches.add("temp.new_changes", c)
+            cities[f"{row['city']}, {row['state']}"] += 1
+            batches.add("programs", row)
+            for care_level in care_levels:
+                batches.add("program_care_levels", care_level)
+            batches.add_values("temp.program_codes", (program_id, *services))
+            for listing, raw in zip(listings, raws):
+                batches.add_values("listings", (*listing, raw))
     batches.flush()
     progress.done()
+    schema.program_services(db, "temp.program_codes")
+    watch.lap("writing programs")
     if previous:
         before_rows.close()  # an open cursor would lock the tables dropped below
 
@@ -290,12 +317,16 @@ def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows:
     conn.commit()
     if previous:
         conn.execute("detach database prev")
+    watch.lap("history")
     checkpoint("programs-written")
     schema.facet_values(db)
+    watch.lap("facet values")
     schema.index(db)
+    watch.lap("indexes and full-text search")
     conn.execute("ANALYZE")
     conn.commit()
     db.close()
+    watch.lap("analyze")
 
     programs = sum(cities.values())
     return {
@@ -309,6 +340,7 @@ def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows:
         "cities": dict(cities.most_common()),
         "cities_before": before_cities,
         "scope": {city for _, city in scope if city},
+        "stages": watch.stages,
     }
 
 
@@ -323,8 +355,8 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
         "where bucket in (select bucket from temp.staged group by bucket having count(distinct match_key) > 1) "
         "group by bucket, match_key order by bucket, match_key"
     )
-    for _, rows in itertools.groupby(bucket_rows, key=lambda r: r[0]):
-        keys = [KeyInfo(r[1], set((r[2] or "").split(",")) - {""}, set((r[3] or "").split(",")) - {""}) for r in rows]
+    for _, bucket in itertools.groupby(bucket_rows, key=lambda r: r[0]):
+        keys = [KeyInfo(r[1], set((r[2] or "").split(",")) - {""}, set((r[3] or "").split(",")) - {""}) for r in bucket]
         for a, b, rule in bucket_merges(keys):
             groups.union(a, b)
             near_rule[a] = near_rule[b] = rule
@@ -349,40 +381,6 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
     conn.execute("create index temp.root_id_root on root_id (root)")
 
 
-def _programs(conn):
-    """Programs one at a time, in id order, each with its listings in feed order."""
-    rows = conn.execute(
-        "select r.program_id, s.listing, s.row, s.match_key, k.rule from temp.staged s "
-        "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
-        "order by r.program_id, s.id"
-    )
-    for program_id, group in itertools.groupby(rows, key=lambda r: r[0]):
-        group = list(group)
-        listings = [listing_from_json(g[1]) for g in group]
-        first_key, first_rule = group[0][3], group[0][4]
-        merged_by = {
-            i: RULE_SAME_KEY if g[3] == first_key else (g[4] or first_rule or RULE_SAME_KEY)
-            for i, g in enumerate(group) if i
-        }
-        yield Program(program_id, listings, merged_by, rows=[json.loads(g[2]) for g in group])
-
-
-def listing_to_json(listing: Listing) -> str:
-    data = dict(vars(listing))
-    for key in ("phone", "intake_phone"):
-        if data[key] is not None:
-            data[key] = vars(data[key])
-    return json.dumps(data, ensure_ascii=False)
-
-
-def listing_from_json(text: str) -> Listing:
-    data = json.loads(text)
-    for key in ("phone", "intake_phone"):
-        if data.get(key):
-            data[key] = Phone(**data[key])
-    return Listing(**data)
-
-
 def _write_vocabularies(db, reference) -> None:
     db["care_levels"].insert_all(vars(level) for level in vocab.care_levels().values())
     db["care_level_codes"].insert_all(
@@ -401,35 +399,6 @@ def _write_vocabularies(db, reference) -> None:
     )
 
 
-def _listing_row(listing: Listing, item: dict) -> dict:
-    return {
-        "match_key": key_text(listing.merge_key),
-        "source": listing.source,
-        "source_url": listing.source_url,
-        "source_ref": listing.source_ref,
-        "fetched_at": listing.fetched_at,
-        "city_query": listing.city_query,
-        "facility_type": listing.facility_type,
-        "placeholder": int(listing.placeholder),
-        "warnings": _json(listing.warnings) if listing.warnings else None,
-        "raw": _json(item),
-    }
-
-
-def _reject_row(reject: Reject, feed: Path, line: int) -> dict:
-    item = reject.item if isinstance(reject.item, dict) else {}
-    text = lambda key: item.get(key) if isinstance(item.get(key), str) else None  # noqa: E731
-    return {
-        "source": text("source"),
-        "source_url": text("source_url") or str(feed),
-        "source_ref": text("source_ref") or f"{feed.name} line {line}",
-        "fetched_at": text("fetched_at"),
-        "city_query": text("city_query"),
-        "reason": reject.reason,
-        "raw": _json(reject.item),
-    }
-
-
 def load_site_findings(path: Path | None) -> dict[str, list[dict]]:
     """Care levels programs' own websites state (the provider_sites feed), as program_care_levels
     rows by program id. A site shared by several programs says nothing about any one of them:
@@ -444,96 +413,6 @@ def load_site_findings(path: Path | None) -> dict[str, list[dict]]:
     for row in program_care_level_rows(items):
         rows.setdefault(row["program_id"], []).append(row)
     return rows
-
-
-def _program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict:
-    first = program.first
-    phones = program.phones()
-    websites = program.websites()
-    latitude, longitude = program.location()
-    codes = program.service_codes
-    facets = program.facets()
-    detail = program.has_service_detail
-    names = [reference.codes[c].name for c in codes if c in reference.codes]
-    names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
-    seen = sorted(l.fetched_at for l in program.listings)
-    website_levels = [lv for lv in vocab.care_levels() if any(r["care_level"] == lv for r in site_rows)]
-    return {
-        "id": program.id,
-        "name": first.name,
-        "alternate_name": first.alternate_name,
-        "address": first.address,
-        "city": first.city,
-        "state": first.state,
-        "zip": first.zip,
-        "county": first.county,
-        "phone": phones[0].display if phones else None,
-        "phone_e164": phones[0].e164 if phones else None,
-        "phone_extension": phones[0].extension if phones else None,
-        "phone_tel": phones[0].tel_uri if phones else None,
-        "phones": _json([p.display for p in phones]),
-        "intake_phone": next((l.intake_phone.display for l in program.listings if l.intake_phone), None),
-        "website": websites[0] if websites else None,
-        "websites": _json(websites),
-        "latitude": latitude,
-        "longitude": longitude,
-        "facility_type": _json(program.facility_types()),
-        "care_levels": _json(program.care_levels),
-        "website_care_levels": _json(website_levels),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
-        "payment": _json(facets.get("payment", [])),
-        "ages": _json(facets.get("ages", [])),
-        "populations": _json(facets.get("populations", [])),
-        "languages": _json(facets.get("languages", [])),
-        "medications": _json(facets.get("medications", [])),
-        # Unknown, not "no", when the source gave no service detail.
-        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
-        "has_service_detail": int(detail),
-        "service_count": len(codes),
-        "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,
-        "sources": _json(sorted({l.source for l in program.listings})),
-        "source_urls": _json(list(dict.fromkeys(l.source_url for l in program.listings))),
-        "listing_count": len(program.listings),
-        "first_seen": seen[0],
-        "last_seen": seen[-1],
-        "status": "listed",
-        "missing_since": None,
-        "popup": _json({
-            "title": first.name,
-            "description": " · ".join(filter(None, [
-                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
-                phones[0].display if phones else None,
-                first.address,
-            ])),
-            "link": f"/program/{program.id}",
-        }),
-    }
-
-
-def _service_rows(program: Program, reference):
-    for code in program.service_codes:
-        known = reference.codes.get(code)
-        yield {
-            "program_id": program.id,
-            "service_code": code,
-            "service_name": known.name if known else None,
-            "category_code": known.category_code if known else None,
-            "category_name": known.category_name if known else None,
-        }
-    seen = set()
-    for listing in program.listings:
-        for unmapped in listing.unmapped_services:
-            key = (unmapped.get("category_code"), unmapped.get("text"))
-            if key in seen:
-                continue
-            seen.add(key)
-            yield {
-                "program_id": program.id,
-                "service_code": None,
-                "service_name": unmapped.get("text"),
-                "category_code": unmapped.get("category_code"),
-                "category_name": unmapped.get("category_name"),
-            }
 
 
 def summary_line(db_path: Path, counts: dict, most: int = 6) -> str:
@@ -565,6 +444,8 @@ def main(argv=None) -> int:
     except (BuildError, CodeReferenceError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
+    if not args.quiet:
+        print("Build stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in counts["stages"].items()), file=sys.stderr)
     print(summary_line(args.db, counts))
     return 0
 

@@ -41,8 +41,6 @@ class Program:
     listings: list[Listing]
     # Why each listing after the first belongs here: listing index -> rule.
     merged_by: dict[int, str] = field(default_factory=dict)
-    # The listings' rows for the listings table, in the same order.
-    rows: list[dict] = field(default_factory=list)
 
     @property
     def first(self) -> Listing:

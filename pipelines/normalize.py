@@ -36,6 +36,14 @@ def clean_text(value) -> str | None:
             return None
     elif not isinstance(value, str):
         return None
+    if value.isascii() and value.isprintable() and "  " not in value:
+        # Most source text: nothing to scrub, fold or collapse (clean_any's result, much cheaper).
+        return value.strip(" ,;") or None
+    return clean_any(value)
+
+
+def clean_any(value: str) -> str | None:
+    """clean_text's general path, for any text."""
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", scrub(value)))
     text = re.sub(r"\s+", " ", text).strip(" ,;")
     return text or None
@@ -49,11 +57,38 @@ class Phone:
     tel_uri: str  # "tel:+1-713-926-9491;ext=3101", for a link a phone can dial
 
 
+# The shapes nearly every US listing writes: "713-926-9491", "(713) 926-9491", "713.926.9491 x12".
+# For these the digits are plain; phonenumbers still decides validity (see normalize_phone).
+_PLAIN_US_PHONE = re.compile(
+    r"(?:\(([2-9][0-9]{2})\) ?|([2-9][0-9]{2})[ .-]?)([0-9]{3})[ .-]?([0-9]{4})(?: ?(?:x|ext\.?) ?([0-9]{1,7}))?")
+
+
 def normalize_phone(value, region: str = "US") -> Phone | None:
     """Parse a US phone number with phonenumbers, keeping the extension. None if not a valid number."""
     text = clean_text(value)
     if not text:
         return None
+    plain = _PLAIN_US_PHONE.fullmatch(text) if region == "US" else None
+    if not plain:
+        return phone_from_library(text, region)
+    # The number phonenumbers.parse makes of these shapes, without its general-purpose parsing.
+    in_brackets, area, exchange, line, extension = plain.groups()
+    area = in_brackets or area
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(area + exchange + line), extension=extension)
+    if not phonenumbers.is_valid_number(number):
+        return None
+    # All NANP numbers format as (AAA) EEE-NNNN; format_number costs more than the parse.
+    national = f"({area}) {exchange}-{line}"
+    return Phone(
+        display=f"{national} ext. {extension}" if extension else national,
+        e164=f"+1{area}{exchange}{line}",
+        extension=extension,
+        tel_uri=f"tel:+1-{area}-{exchange}-{line}" + (f";ext={extension}" if extension else ""),
+    )
+
+
+def phone_from_library(text: str, region: str = "US") -> Phone | None:
+    """normalize_phone's general path: phonenumbers parses, validates and formats any shape."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

@@ -24,3 +24,19 @@ class Progress:
         if self.enabled and self._last:
             self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
+
+
+class Stopwatch:
+    """Seconds spent in each named stage of a long job, in order: where a slow build spends."""
+
+    def __init__(self):
+        self.stages: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.stages[stage] = round(self.stages.get(stage, 0.0) + now - self._last, 2)
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.stages.items())

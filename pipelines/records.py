@@ -105,7 +105,7 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     if not state:
         return Reject(f"state {_show(item.get('state'))} is not a two-letter code", item)
     codes = item.get("service_codes") or []
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+    if not isinstance(codes, list) or not set(map(type, codes)) <= {str}:
         return Reject("service_codes is not a list of codes", item)
 
     warnings = []

@@ -126,6 +126,22 @@ def create(db: sqlite_utils.Database) -> None:
     )
 
 
+def program_services(db: sqlite_utils.Database, lists: str) -> None:
+    """program_services from `lists` (program_id, codes: JSON array, unmapped: JSON array of
+    [text, category code, category name] or null), the names of codes from service_codes."""
+    db.execute(
+        "insert into program_services (program_id, service_code, service_name, category_code, category_name) "
+        f"select t.program_id, j.value, c.name, c.category_code, c.category_name from {lists} t, json_each(t.codes) j "
+        "left join service_codes c on c.code = j.value order by t.rowid, j.id"
+    )
+    db.execute(
+        "insert into program_services (program_id, service_code, service_name, category_code, category_name) "
+        f"select t.program_id, null, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), "
+        f"json_extract(j.value, '$[2]') from {lists} t, json_each(t.unmapped) j "
+        "where t.unmapped is not null order by t.rowid, j.id"
+    )
+
+
 def facet_values(db: sqlite_utils.Database) -> None:
     """One row per program and value of each faceted JSON array, and the national counts
     (what an unfiltered table page shows, computed once here instead of on every request)."""

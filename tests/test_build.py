@@ -192,3 +192,33 @@ def test_a_build_with_no_programs_keeps_the_existing_database(tmp_path):
         build([write_feed(tmp_path / "bad.jsonl", [item(name1="")])], db, quiet=True)
     assert db.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if "building" in p.name] == []
+
+
+def _table_contents(db_path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(db_path) as conn:
+        tables = [t for (t,) in conn.execute("select name from sqlite_master where type = 'table' "
+                                             "and name not like 'sqlite_%' and name not like '%_fts%'")]
+        return {t: conn.execute(f"select * from [{t}] order by 1, 2").fetchall() for t in tables}
+
+
+def test_worker_processes_change_nothing_in_the_database(houston_dallas_feed, tmp_path, monkeypatch):
+    """The build's per-row work runs in worker processes on a large feed (pipelines/workers.py):
+    with 3 workers, and with none, the database is the same, row for row."""
+    import pipelines.build
+
+    monkeypatch.setattr(pipelines.build, "CHUNK", 37)  # many chunks in flight, back in order
+    databases, programs = {}, {}
+    for workers in ("1", "3"):
+        monkeypatch.setenv("TREATMENT_BUILD_WORKERS", workers)
+        databases[workers] = tmp_path / f"workers-{workers}.db"
+        programs[workers] = build([houston_dallas_feed], databases[workers], quiet=True)["programs"]
+    serial, parallel = (_table_contents(databases[w]) for w in ("1", "3"))
+    assert programs["1"] == programs["3"] == len(serial["programs"]) > 400
+    assert len(serial["program_services"]) > 5000
+    assert serial == parallel
+
+
+def test_a_bad_worker_count_is_refused_with_its_name(houston_dallas_feed, tmp_path, monkeypatch):
+    monkeypatch.setenv("TREATMENT_BUILD_WORKERS", "two")
+    with pytest.raises(ValueError, match="TREATMENT_BUILD_WORKERS='two'"):
+        build([houston_dallas_feed], tmp_path / "p.db", quiet=True)

@@ -69,3 +69,52 @@ def test_city_name_takes_the_requested_spelling():
     assert n.city_name("dallas", "Dallas, TX") == "Dallas"
     assert n.city_name("EL PASO", None) == "El Paso"
     assert n.city_name("McAllen", None) == "McAllen"
+
+
+# --- the fast paths give exactly what the general paths give ------------------------------
+
+import csv  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.conftest import MA_CSV, TX_CSV, need_shared  # noqa: E402
+
+SAME_AS_LIBRARY = settings(database=None, derandomize=True, deadline=None, max_examples=300)
+
+
+@st.composite
+def plain_phones(draw) -> str:
+    """The shapes normalize_phone reads without phonenumbers.parse, valid numbers or not."""
+    area, exchange, line = draw(st.integers(200, 999)), draw(st.integers(0, 999)), draw(st.integers(0, 9999))
+    sep = draw(st.sampled_from(["-", ".", " ", ""]))
+    head = f"({area}) " if draw(st.booleans()) else f"{area}{sep}"
+    ext = draw(st.one_of(st.none(), st.integers(0, 9999999).map(str)))
+    tail = "" if ext is None else draw(st.sampled_from([" x", "x", " ext. ", " ext ", "ext.", " ext."])) + ext
+    return f"{head}{exchange:03d}{sep}{line:04d}{tail}"
+
+
+@SAME_AS_LIBRARY
+@given(text=plain_phones())
+def test_plain_phone_fast_path_matches_phonenumbers(text):
+    assert n._PLAIN_US_PHONE.fullmatch(text), text  # the generator makes only fast-path shapes
+    assert n.normalize_phone(text) == n.phone_from_library(text)
+
+
+@SAME_AS_LIBRARY
+@given(text=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30))
+def test_ascii_fast_path_of_clean_text_matches_the_general_path(text):
+    assert n.clean_text(text) == n.clean_any(text)
+
+
+def test_every_real_phone_normalizes_as_phonenumbers_does():
+    need_shared(TX_CSV, MA_CSV)
+    phones = set()
+    for path in (TX_CSV, MA_CSV):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                phones.update(v for k, v in row.items() if k and "phone" in k.lower() and v)
+    assert len(phones) > 500
+    fast = [p for p in phones if n._PLAIN_US_PHONE.fullmatch(n.clean_text(p) or "")]
+    assert len(fast) > 0.9 * len(phones)  # the fast path is the common case
+    assert [n.normalize_phone(p) for p in sorted(phones)] == [n.phone_from_library(n.clean_text(p)) for p in sorted(phones)]

@@ -1,0 +1,191 @@
+"""The build's work per row, apart from SQLite: a feed line becomes a staged listing or a
+reject; a program's staged listings become its rows in every table. It runs in worker
+processes (pipelines/workers.py), so everything here is plain data in, plain data out."""
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from pathlib import Path
+
+from pipelines import normalize as n
+from pipelines import vocab
+from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
+from pipelines.records import Listing, Reject, listing_from_item, scrub_item
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(...) makes one per call
+
+
+def _json(values) -> str:
+    return "[]" if values == [] else _encode(values)
+
+
+# A JSON escape of a lone surrogate ("\\ud800"): text no UTF-8 file or SQLite column can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def parse_feed_line(line: str, where: str):
+    """One feed line as an item, or a Reject saying why not. Lone surrogates ("\\ud800" escapes,
+    which no UTF-8 file or SQLite text can hold) are replaced here, once, for the whole build."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Reject(f"{where}: not JSON ({exc.msg})", {"line": n.scrub(line[:2000])})
+    except RecursionError:
+        return Reject(f"{where}: JSON nested too deeply", {"line": n.scrub(line[:2000])})
+    return scrub_item(item) if _SURROGATE_ESCAPE.search(line) else item
+
+
+def stage_lines(chunk: list[tuple[int, int, str]], feeds: list[Path], known_code_count: int) -> list[tuple]:
+    """Feed lines (feed index, line number, text) as ("listing", staged values, listing) or
+    ("reject", feed index, reject row). The staged values are STAGED_COLUMNS; the listing is
+    pickled there, because this build wrote it and this build reads it back."""
+    out = []
+    for feed_index, number, line in chunk:
+        feed = feeds[feed_index]
+        text = line.strip()
+        item = parse_feed_line(text, f"{feed.name} line {number}")
+        result = item if isinstance(item, Reject) else listing_from_item(item, known_code_count)
+        if isinstance(result, Reject):
+            out.append(("reject", feed_index, reject_row(result, feed, number)))
+            continue
+        if _SURROGATE_ESCAPE.search(text):
+            text = _json(item)  # the item as stored: lone surrogates replaced
+        key = key_text(result.merge_key)
+        staged = (key, key.split("|", 2)[2], result.phone.e164 if result.phone else None,
+                  website_host(result.website), pickle.dumps(result, pickle.HIGHEST_PROTOCOL), text)
+        out.append(("listing", staged, (result.source, result.city_query, result.fetched_at, result.placeholder)))
+    return out
+
+
+STAGED_COLUMNS = ("match_key", "bucket", "phone", "host", "listing", "raw")
+
+
+def program_from_staged(program_id: str, group: list[tuple]) -> Program:
+    """A program from its staged rows (listing pickle, match key, rule), in feed order."""
+    first_key, first_rule = group[0][1], group[0][2]
+    merged_by = {
+        i: RULE_SAME_KEY if g[1] == first_key else (g[2] or first_rule or RULE_SAME_KEY)
+        for i, g in enumerate(group) if i
+    }
+    return Program(program_id, [pickle.loads(g[0]) for g in group], merged_by)
+
+
+def program_tables(chunk: list[tuple], reference) -> list[tuple]:
+    """For each (program id, staged rows, website findings): (programs row, program_care_levels
+    rows, service_lists, listings values without their raw, last column)."""
+    out = []
+    for program_id, group, site_rows in chunk:
+        program = program_from_staged(program_id, group)
+        care_levels = [
+            {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
+             "evidence": ", ".join(codes), "source_url": listing.source_url,
+             "source_ref": listing.source_ref, "seen": listing.fetched_at}
+            for level, listing, codes in program.care_level_evidence()
+        ] + list(site_rows)
+        listings = [listing_values(program, i, listing, g[1]) for i, (listing, g) in enumerate(zip(program.listings, group))]
+        out.append((program_row(program, reference, site_rows), care_levels,
+                    service_lists(program), listings))
+    return out
+
+
+LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "city_query",
+                   "facility_type", "placeholder", "merged_by", "warnings")  # then raw
+
+
+def listing_values(program: Program, index: int, listing: Listing, match_key: str) -> tuple:
+    """The listings row (LISTING_COLUMNS) of a program's listing number `index`, without `raw`."""
+    return (
+        program.id, match_key, listing.source, listing.source_url, listing.source_ref, listing.fetched_at,
+        listing.city_query, listing.facility_type, int(listing.placeholder), program.merged_by.get(index),
+        _json(listing.warnings) if listing.warnings else None,
+    )
+
+
+def reject_row(reject: Reject, feed: Path, line: int) -> dict:
+    item = reject.item if isinstance(reject.item, dict) else {}
+    text = lambda key: item.get(key) if isinstance(item.get(key), str) else None  # noqa: E731
+    return {
+        "source": text("source"),
+        "source_url": text("source_url") or str(feed),
+        "source_ref": text("source_ref") or f"{feed.name} line {line}",
+        "fetched_at": text("fetched_at"),
+        "city_query": text("city_query"),
+        "reason": reject.reason,
+        "raw": _json(reject.item),
+    }
+
+
+def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict:
+    first = program.first
+    phones = program.phones()
+    websites = program.websites()
+    latitude, longitude = program.location()
+    codes = program.service_codes
+    facets = program.facets()
+    detail = program.has_service_detail
+    names = [reference.codes[c].name for c in codes if c in reference.codes]
+    names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
+    seen = sorted(l.fetched_at for l in program.listings)
+    website_levels = [lv for lv in vocab.care_levels() if any(r["care_level"] == lv for r in site_rows)]
+    return {
+        "id": program.id,
+        "name": first.name,
+        "alternate_name": first.alternate_name,
+        "address": first.address,
+        "city": first.city,
+        "state": first.state,
+        "zip": first.zip,
+        "county": first.county,
+        "phone": phones[0].display if phones else None,
+        "phone_e164": phones[0].e164 if phones else None,
+        "phone_extension": phones[0].extension if phones else None,
+        "phone_tel": phones[0].tel_uri if phones else None,
+        "phones": _json([p.display for p in phones]),
+        "intake_phone": next((l.intake_phone.display for l in program.listings if l.intake_phone), None),
+        "website": websites[0] if websites else None,
+        "websites": _json(websites),
+        "latitude": latitude,
+        "longitude": longitude,
+        "facility_type": _json(program.facility_types()),
+        "care_levels": _json(program.care_levels),
+        "website_care_levels": _json(website_levels),
+        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
+        "payment": _json(facets.get("payment", [])),
+        "ages": _json(facets.get("ages", [])),
+        "populations": _json(facets.get("populations", [])),
+        "languages": _json(facets.get("languages", [])),
+        "medications": _json(facets.get("medications", [])),
+        # Unknown, not "no", when the source gave no service detail.
+        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
+        "has_service_detail": int(detail),
+        "service_count": len(codes),
+        "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,
+        "sources": _json(sorted({l.source for l in program.listings})),
+        "source_urls": _json(list(dict.fromkeys(l.source_url for l in program.listings))),
+        "listing_count": len(program.listings),
+        "first_seen": seen[0],
+        "last_seen": seen[-1],
+        "status": "listed",
+        "missing_since": None,
+        "popup": _json({
+            "title": first.name,
+            "description": " · ".join(filter(None, [
+                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
+                phones[0].display if phones else None,
+                first.address,
+            ])),
+            "link": f"/program/{program.id}",
+        }),
+    }
+
+
+def service_lists(program: Program) -> tuple[str, str | None]:
+    """The program's service codes (JSON array), and the texts no code matched (JSON array of
+    [text, category code, category name], or null): program_services is filled from these by
+    SQL (schema.program_services), which costs far less than a million inserts from Python."""
+    unmapped = {}
+    for listing in program.listings:
+        for u in listing.unmapped_services:
+            unmapped.setdefault((u.get("category_code"), u.get("text")), [u.get("text"), u.get("category_code"), u.get("category_name")])
+    return _json(program.service_codes), _json(list(unmapped.values())) if unmapped else None
