@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
+from contextlib import closing
 from pathlib import Path
 
 import sqlite_utils
@@ -41,6 +42,7 @@ def read_feed(path: Path):
 
 
 SHRINK_LIMIT = 0.30
+STAGES_AFTER_SECONDS = 10  # a longer build also says where its time went
 
 
 def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = None, quiet: bool = False,
@@ -184,19 +186,36 @@ CHUNK = 500  # feed lines or programs per worker task
 
 
 def _feed_lines(feeds: list[Path]):
-    """(feed index, line number, line) of every line with text, feed after feed."""
+    """(feed index, line number, byte offset, line as bytes) of every line with text, feed after feed."""
     for index, feed in enumerate(feeds):
-        with feed.open(encoding="utf-8", errors="replace") as fh:
+        with feed.open("rb") as fh:
+            offset = 0
             for number, line in enumerate(fh, start=1):
                 if not line.isspace():
-                    yield index, number, line
+                    yield index, number, offset, line
+                offset += len(line)
+
+
+class _FeedText:
+    """A listing's raw JSON read back from its feed by offset: the feed on disk holds it, so the
+    build's staging table does not have to hold it again."""
+
+    def __init__(self, feeds: list[Path]):
+        self.files = [os.open(feed, os.O_RDONLY) for feed in feeds]
+
+    def read(self, feed_index: int, offset: int, length: int) -> str:
+        return os.pread(self.files[feed_index], length, offset).decode("utf-8", errors="replace").strip()
+
+    def close(self) -> None:
+        for fd in self.files:
+            os.close(fd)
 
 
 def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
-    """Programs in id order, in chunks: ([(program id, its listings' raw JSON)], the rows of
-    rows.program_tables for them). Only a chunk's listings are in memory at a time."""
+    """Programs in id order, in chunks: ([(program id, where its listings' raw JSON is)], the
+    rows of rows.program_tables for them). Only a chunk's listings are in memory at a time."""
     staged = conn.execute(
-        "select r.program_id, s.listing, s.match_key, k.rule, s.raw from temp.staged s "
+        "select r.program_id, s.listing, s.match_key, k.rule, s.feed, s.offset, s.length, s.raw from temp.staged s "
         "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
         "order by r.program_id, s.id"
     )
@@ -205,7 +224,7 @@ def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
 
     def work():
         for chunk in chunks:
-            heads.append([(pid, [g[4] for g in group]) for pid, group in chunk])
+            heads.append([(pid, [g[4:] for g in group]) for pid, group in chunk])
             yield [(pid, [g[1:4] for g in group], site_rows.get(pid, [])) for pid, group in chunk]
 
     heads = deque()
@@ -217,6 +236,7 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     watch = Stopwatch()
     db = sqlite_utils.Database(temp_path)
     conn = db.conn
+    conn.execute("PRAGMA page_size = 8192")  # wide rows (raw JSON, services text) spill less into overflow pages
     conn.execute("PRAGMA journal_mode = OFF")  # a temp file: nothing to recover if we die
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA temp_store = FILE")  # staging tables can be larger than memory should be
@@ -232,7 +252,8 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     # disk. Memory holds counters only, whatever the size of the input.
     conn.execute(
         "create temp table staged (id integer primary key, match_key text not null, bucket text not null, "
-        "phone text, host text, listing blob not null, raw text not null)"
+        "phone text, host text, listing blob not null, feed integer not null, offset integer not null, "
+        "length integer not null, raw text)"
     )
     batches.columns("temp.staged", rows.STAGED_COLUMNS)
     stats = Counter()
@@ -274,23 +295,24 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     before = next(before_rows, None)
     cities = Counter()
     progress = Progress("merging programs", quiet=quiet)
-    for staged, results in _program_chunks(conn, site_rows, workers, reference):
-        progress.tick(len(results))
-        for (program_id, raws), (row, care_levels, services, listings) in zip(staged, results):
-            while before is not None and before["id"] < program_id:
-                before = next(before_rows, None)
-            if previous:
-                same = before if before is not None and before["id"] == program_id else None
-                for c in history.compare_program(row, same, when):
-                    batches.add("temp.new_changes", c)
-            cities[f"{row['city']}, {row['state']}"] += 1
-            batches.add("programs", row)
-            for care_level in care_levels:
-                batches.add("program_care_levels", care_level)
-            batches.add_values("temp.program_codes", (program_id, *services))
-            for listing, raw in zip(listings, raws):
-                batches.add_values("listings", (*listing, raw))
-    batches.flush()
+    with closing(_FeedText(feeds)) as feed_text:
+        for staged, results in _program_chunks(conn, site_rows, workers, reference):
+            progress.tick(len(results))
+            for (program_id, places), (row, care_levels, services, listings) in zip(staged, results):
+                while before is not None and before["id"] < program_id:
+                    before = next(before_rows, None)
+                if previous:
+                    same = before if before is not None and before["id"] == program_id else None
+                    for c in history.compare_program(row, same, when):
+                        batches.add("temp.new_changes", c)
+                cities[f"{row['city']}, {row['state']}"] += 1
+                batches.add("programs", row)
+                for care_level in care_levels:
+                    batches.add("program_care_levels", care_level)
+                batches.add_values("temp.program_codes", (program_id, *services))
+                for listing, (feed, offset, length, raw) in zip(listings, places):
+                    batches.add_values("listings", (*listing, raw or feed_text.read(feed, offset, length)))
+        batches.flush()
     progress.done()
     schema.program_services(db, "temp.program_codes")
     watch.lap("writing programs")
@@ -444,7 +466,7 @@ def main(argv=None) -> int:
     except (BuildError, CodeReferenceError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
-    if not args.quiet:
+    if not args.quiet and counts["seconds"] >= STAGES_AFTER_SECONDS:
         print("Build stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in counts["stages"].items()), file=sys.stderr)
     print(summary_line(args.db, counts))
     return 0

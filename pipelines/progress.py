@@ -37,6 +37,3 @@ class Stopwatch:
         now = time.monotonic()
         self.stages[stage] = round(self.stages.get(stage, 0.0) + now - self._last, 2)
         self._last = now
-
-    def __str__(self) -> str:
-        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.stages.items())

@@ -36,29 +36,30 @@ def parse_feed_line(line: str, where: str):
     return scrub_item(item) if _SURROGATE_ESCAPE.search(line) else item
 
 
-def stage_lines(chunk: list[tuple[int, int, str]], feeds: list[Path], known_code_count: int) -> list[tuple]:
-    """Feed lines (feed index, line number, text) as ("listing", staged values, listing) or
-    ("reject", feed index, reject row). The staged values are STAGED_COLUMNS; the listing is
-    pickled there, because this build wrote it and this build reads it back."""
+def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path], known_code_count: int) -> list[tuple]:
+    """Feed lines (feed index, line number, byte offset, line) as ("listing", staged values,
+    listing) or ("reject", feed index, reject row). The staged values are STAGED_COLUMNS; the
+    listing is pickled there, because this build wrote it and this build reads it back. Its raw
+    JSON stays in the feed (read back by offset), unless lone surrogates had to be replaced."""
     out = []
-    for feed_index, number, line in chunk:
+    for feed_index, number, offset, line in chunk:
         feed = feeds[feed_index]
-        text = line.strip()
+        text = line.decode("utf-8", errors="replace").strip()
         item = parse_feed_line(text, f"{feed.name} line {number}")
         result = item if isinstance(item, Reject) else listing_from_item(item, known_code_count)
         if isinstance(result, Reject):
             out.append(("reject", feed_index, reject_row(result, feed, number)))
             continue
-        if _SURROGATE_ESCAPE.search(text):
-            text = _json(item)  # the item as stored: lone surrogates replaced
+        replaced = _json(item) if _SURROGATE_ESCAPE.search(text) else None
         key = key_text(result.merge_key)
         staged = (key, key.split("|", 2)[2], result.phone.e164 if result.phone else None,
-                  website_host(result.website), pickle.dumps(result, pickle.HIGHEST_PROTOCOL), text)
+                  website_host(result.website), pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
+                  feed_index, offset, len(line), replaced)
         out.append(("listing", staged, (result.source, result.city_query, result.fetched_at, result.placeholder)))
     return out
 
 
-STAGED_COLUMNS = ("match_key", "bucket", "phone", "host", "listing", "raw")
+STAGED_COLUMNS = ("match_key", "bucket", "phone", "host", "listing", "feed", "offset", "length", "raw")
 
 
 def program_from_staged(program_id: str, group: list[tuple]) -> Program:
