@@ -29,9 +29,19 @@ class City:
     def label(self) -> str:
         return f"{self.name}, {self.state}"
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """What a source row must match: the folded name and the state."""
+        return fold(self.name), self.state
+
     def matches(self, city: str | None, state: str | None) -> bool:
         """True when a source row's city and state name this city (case and spacing ignored)."""
-        return fold(city) == fold(self.name) and (state or "").strip().upper() == self.state
+        return row_key(city, state) == self.key
+
+
+def row_key(city: str | None, state: str | None) -> tuple[str, str]:
+    """A source row's (folded city, state), to look up among the requested cities' keys."""
+    return fold(city), (state or "").strip().upper()
 
 
 def fold(text: str | None) -> str:
@@ -41,7 +51,7 @@ def fold(text: str | None) -> str:
 
 def parse_cities(spec: str) -> list[City]:
     """Parse "Houston, TX;Dallas, TX" into cities, failing with a message that names the bad part."""
-    cities: list[City] = []
+    cities: dict[City, None] = {}  # in the order given, each once
     for part in (spec or "").split(";"):
         part = part.strip()
         if not part:
@@ -52,12 +62,10 @@ def parse_cities(spec: str) -> list[City]:
             raise CityError(f'city "{part}": write it as "City, ST", e.g. "Houston, TX"')
         if state not in STATE_CODES:
             raise CityError(f'city "{part}": "{state}" is not a US state code')
-        city = City(name, state)
-        if city not in cities:
-            cities.append(city)
+        cities.setdefault(City(name, state))
     if not cities:
         raise CityError('no city given: use e.g. cities="Houston, TX;Dallas, TX"')
-    return cities
+    return list(cities)
 
 
 @lru_cache(maxsize=1)

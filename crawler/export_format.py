@@ -6,6 +6,7 @@ header cells carry stray spaces ("    name1", "n40 ") that must be stripped.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import warnings
@@ -90,9 +91,21 @@ def _xlsx_rows(body: bytes, where: str):
 def _csv_rows(body: bytes, where: str):
     if b"\x00" in body[:4096]:
         raise ExportFormatError(f"{where}: binary data, neither csv nor xlsx")
+    # Older exports saved from Excel on Windows are cp1252; every byte decodes there.
+    encoding = "utf-8-sig" if _is_utf8(body) else "cp1252"
+    # Decoded as it is read: a national export is hundreds of MB, and a decoded copy of all of
+    # it (4 bytes a character once one is not Latin-1) would be several times that.
+    return csv.reader(io.TextIOWrapper(io.BytesIO(body), encoding=encoding, errors="replace", newline=""))
+
+
+def _is_utf8(body: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether all of body decodes as UTF-8, checked a chunk at a time (no decoded copy kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
     try:
-        text = body.decode("utf-8-sig")
+        for start in range(0, len(body), chunk):
+            decoder.decode(view[start:start + chunk], final=start + chunk >= len(body))
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        # Older exports saved from Excel on Windows are cp1252; every byte decodes there.
-        text = body.decode("cp1252", errors="replace")
-    return csv.reader(io.StringIO(text, newline=""))
+        return False
+    return True

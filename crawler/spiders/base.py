@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import scrapy
 
-from crawler.cities import DEFAULT_CITIES, City, parse_cities
+from crawler.cities import DEFAULT_CITIES, City, parse_cities, row_key
 
 
 class ListingSpider(scrapy.Spider):
@@ -14,6 +14,13 @@ class ListingSpider(scrapy.Spider):
     def __init__(self, cities: str = DEFAULT_CITIES, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.cities: list[City] = parse_cities(cities)
+        self._city_by_key: dict[tuple[str, str], City] = {}
+        for city in self.cities:
+            self._city_by_key.setdefault(city.key, city)  # "Houston, TX" and "HOUSTON, TX": the first
+
+    def city_of(self, city: str | None, state: str | None) -> City | None:
+        """The requested city a source row is in, if any: one lookup, however many cities."""
+        return self._city_by_key.get(row_key(city, state))
 
     @staticmethod
     def fetched_at(response) -> str:

@@ -45,7 +45,7 @@ class FindtreatmentExportSpider(ListingSpider):
             code_columns, rows = read_export(response.body, response.url)
             for number, row in rows:
                 self.count("rows_read")
-                city = next((c for c in self.cities if c.matches(row.get("city"), row.get("state"))), None)
+                city = self.city_of(row.get("city"), row.get("state"))
                 if city is None:
                     continue
                 self.count_city(city)
