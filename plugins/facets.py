@@ -9,6 +9,11 @@ national counts (`facet_counts`) when the page has no filter. Selecting a value 
 Configure it in metadata.yml as `- values: care_levels`, or ask for it with `?_facet_values=care_levels`.
 On the programs table, `?_facet_array=` of one of these columns (Datasette's own array facet, the
 URL people know) is answered by this facet too: same counts, from the index.
+
+Filters: `care_levels__arraycontains=iop` stays Datasette's own filter (json_each on each row it
+checks). When it is the only kind of filter, an equivalent `id in (select program_id from
+program_facet_values ...)` is added beside it, so SQLite checks the JSON only of the programs the
+index names, not of every row of the country (the home page links to the national IOP list).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.database import QueryInterrupted
+from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's pipelines package
@@ -96,6 +102,31 @@ class ValuesFacet(Facet):
 @hookimpl
 def register_facet_classes():
     return [ValuesFacet]
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    if table != "programs":
+        return None
+    pairs = parse_qsl(request.query_string, keep_blank_values=True)
+    wanted = [(key.rpartition("__")[0], value) for key, value in pairs
+              if key.endswith("__arraycontains") and key.rpartition("__")[0] in FACET_ARRAYS]
+    if not wanted or any(not key.startswith("_") and key.rpartition("__")[0] not in FACET_ARRAYS for key, _ in pairs):
+        # Beside another filter (a city, a state) SQLite starts from that one's index, and the
+        # list of every matching id nationally would cost more than it saves.
+        return None
+
+    async def index_prefilter():
+        if not await datasette.get_database(database).table_exists(VALUES_TABLE):
+            return None
+        clauses, params = [], {}
+        for i, (column, value) in enumerate(wanted):
+            clauses.append(f"id in (select program_id from {VALUES_TABLE} "
+                           f"where facet = :_values_facet_{i} and value = :_values_value_{i})")
+            params.update({f"_values_facet_{i}": column, f"_values_value_{i}": value})
+        return FilterArguments(clauses, params)  # no description: Datasette's filter describes it
+
+    return index_prefilter
 
 
 def array_facets_to_values(query_string: bytes) -> bytes:

@@ -186,6 +186,25 @@ async def test_asking_for_the_array_facet_of_an_indexed_column_counts_from_the_i
     assert served == {v: expected[v] for v in served} and len(served) == min(len(expected), len(served)) > 3
 
 
+@pytest.mark.parametrize("filters", [
+    {"care_levels__arraycontains": "iop"},
+    {"care_levels__arraycontains": "iop", "payment__arraycontains": "Medicaid"},
+    {"care_levels__arraycontains": "residential", "city": "Dallas"},
+    {"care_levels__arraycontains": "no-such-level"},
+])
+async def test_array_filters_give_exactly_the_json_matches(ds, sql, filters):
+    """The index prefilter plugins/facets.py adds to national array filters changes no result."""
+    data = await get_json(ds, "/programs/programs.json", _size="max", _col="id", **filters)
+    where = " and ".join(
+        f"exists (select 1 from json_each(programs.[{k.split('__')[0]}]) j where j.value = ?)" if "__" in k else f"[{k}] = ?"
+        for k in filters)
+    expected = sorted(r[0] for r in sql(f"select id from programs where {where}", tuple(filters.values())))
+    assert data["filtered_table_rows_count"] == len(expected)
+    assert sorted(r[0] if isinstance(r, list) else r["id"] for r in data["rows"]) == expected
+    if "no-such" not in str(filters):
+        assert expected
+
+
 async def test_array_facet_of_other_columns_is_still_datasettes(ds):
     data = await get_json(ds, "/programs/programs.json", _size="0", _facet_array="sources")
     assert data["facet_results"]["sources"]["type"] == "array"
