@@ -111,9 +111,13 @@ def test_timed_out_facets_are_found_in_json_and_html():
     assert timed_out_facets("/programs/search.json?q=x", body, expected) == []
     # Datasette keys a second facet of one column "<column>_2": one shown, one timed out
     both = json.dumps({"facet_results": {"city": {}, "care_levels": {}, "payment": {}}}).encode()
-    assert timed_out_facets("/programs/programs.json?_facet_array=care_levels", both, expected) == ["care_levels"]
-    both = json.dumps({"facet_results": {"city": {}, "care_levels": {}, "care_levels_2": {}, "payment": {}}}).encode()
+    assert timed_out_facets("/programs/programs.json?_facet=city", both, expected) == ["city"]
+    both = json.dumps({"facet_results": {"city": {}, "city_2": {}, "care_levels": {}, "payment": {}}}).encode()
+    assert timed_out_facets("/programs/programs.json?_facet=city", both, expected) == []
+    # `_facet_array=` of an indexed column is answered by its configured values facet: one facet
     assert timed_out_facets("/programs/programs.json?_facet_array=care_levels", both, expected) == []
+    assert timed_out_facets("/programs/programs.json?_facet_array=care_levels", body, expected) == ["care_levels"]
+    assert timed_out_facets("/programs/programs.json?_facet_array=sources", both, expected) == ["sources"]
     html = b'<p class="facets-timed-out">These facets timed out: care_levels, payment</p>'
     assert timed_out_facets("/programs/programs?city=X", html, expected) == ["care_levels", "payment"]
 
