@@ -66,7 +66,7 @@ def _show(value, limit: int = 80) -> str:
 
 def scrub_item(value):
     """The value with lone surrogates (a JSON "\\ud800") replaced: what SQLite can store.
-    The build calls it only for feed lines that hold such an escape (pipelines/build.read_feed)."""
+    The build calls it only for feed lines that hold such an escape (pipelines/rows.parse_feed_line)."""
     if isinstance(value, str):
         return n.scrub(value)
     if isinstance(value, list):
