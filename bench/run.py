@@ -561,9 +561,10 @@ def describe_query(sql: str, params=None) -> str:
     column = params.get("_facet_column") if isinstance(params, dict) else None
     if m := re.search(r"json_each\(\[inner\]\.\[?(\w+)", text):
         return f"array facet {m.group(1)} (json_each)"
-    if re.search(r"\bfrom \[?program_facet_values\b", lower):
+    # (Other queries may name program_facet_values too: the index prefilter of array filters.)
+    if re.match(r"select value, count(\(\*\))? as count from \[?program_facet_values\b", lower):
         return f"values facet {column or ''} (program_facet_values)".replace("  ", " ")
-    if re.search(r"\bfrom \[?facet_counts\b", lower):
+    if re.match(r"select value, count from \[?facet_counts\b", lower):
         return f"national counts {column or ''} (facet_counts)".replace("  ", " ")
     if m := re.match(r"select \[?(\w+)\]? as value, count\(\*\) as count", text):
         return f"column facet {m.group(1)}"

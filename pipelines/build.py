@@ -387,9 +387,9 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
                  "root_hash text not null, rule text, prev_id text)")
     conn.executemany(
         "insert into temp.key_program (match_key, root, root_hash, rule) values (?, ?, ?, ?)",
-        [(key, root, program_id_of(root), near_rule.get(key))
+        ((key, root, program_id_of(root), near_rule.get(key))  # a generator: a million keys stream
          for (key,) in conn.execute("select distinct match_key from temp.staged")
-         for root in [groups.find(key) if key in groups else key]],
+         for root in [groups.find(key) if key in groups else key]),
     )
     if previous:
         # A program keeps the id an earlier build gave any of its listings.
@@ -466,6 +466,9 @@ def main(argv=None) -> int:
     except (BuildError, CodeReferenceError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"build interrupted: {args.db} is unchanged", file=sys.stderr)
+        return 130
     if not args.quiet and counts["seconds"] >= STAGES_AFTER_SECONDS:
         print("Build stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in counts["stages"].items()), file=sys.stderr)
     print(summary_line(args.db, counts))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 
 # Below this much feed a pool costs more than it saves (forking, and the test suite's small builds).
@@ -35,7 +36,8 @@ class Workers:
         self.count = count
         self.ahead = max(2, count * ahead_per_worker)
         # fork: workers start at once with the modules this process has loaded.
-        self.pool = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
+        self.pool = (multiprocessing.get_context("fork").Pool(count, initializer=_worker_start)
+                     if count > 1 else None)
 
     def map(self, function, chunks, *args):
         if self.pool is None:
@@ -58,6 +60,12 @@ class Workers:
             self.pool.terminate()
             self.pool.join()
         return False
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the build's to handle: it stops the pool. (A worker whose build is killed
+    outright exits by itself: its end of the task pipe closes.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def chunked(iterable, size: int):

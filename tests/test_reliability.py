@@ -125,3 +125,60 @@ def test_a_build_killed_after_the_rename_leaves_the_new_database_whole(good_db, 
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert city_counts(other) == city_counts(good_db)
     assert [p for p in tmp_path.iterdir() if ".building-" in p.name] == []
+
+
+def _children(pid: int) -> set[int]:
+    children = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        children.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_worker_processes_end_with_a_killed_build(houston_dallas_feed, tmp_path):
+    """A build killed outright cannot stop its worker processes: they notice and exit by themselves."""
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2",
+           "PYTHONPATH": str(ROOT)}
+    builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
+                                str(tmp_path / "p.db"), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    assert builder.stderr.readline().strip() == "paused at listings-written"
+    workers = _children(builder.pid)
+    assert len(workers) == 2 and all(_alive(w) for w in workers)
+    builder.send_signal(signal.SIGKILL)
+    builder.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers), "worker processes outlived their build"
+
+
+def test_ctrl_c_stops_a_build_and_its_workers_and_keeps_the_old_database(good_db, houston_dallas_feed):
+    before = digest(good_db)
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2",
+           "PYTHONPATH": str(ROOT)}
+    builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
+                                str(good_db), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    assert builder.stderr.readline().strip() == "paused at listings-written"
+    workers = _children(builder.pid)
+    assert len(workers) == 2
+    os.killpg(builder.pid, signal.SIGINT)  # what Ctrl-C on a terminal does: the whole process group
+    _, stderr = builder.communicate(timeout=20)
+    assert builder.returncode == 130
+    assert stderr.strip() == f"build interrupted: {good_db} is unchanged"  # no worker tracebacks
+    assert not any(_alive(w) for w in workers)
+    assert digest(good_db) == before
+    assert [p for p in good_db.parent.iterdir() if ".building-" in p.name] == []
