@@ -36,6 +36,35 @@ VALUES_TABLE = "program_facet_values"
 PROGRAMS_TABLE_PATH = re.compile(r"^/[^/]+/programs(?:\.(?:json|csv))?$")
 COUNTS_TABLE = "facet_counts"
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
+# Arguments of a table page that change how it is shown, not which rows it counts.
+PRESENTATION_ARGS = frozenset({
+    "_size", "_facet", "_facet_array", "_facet_values", "_facet_date", "_facet_size", "_sort", "_sort_desc",
+    "_col", "_nocol", "_shape", "_json", "_labels", "_nolabels", "_nofacet", "_nosuggest", "_nocount", "_trace",
+    "_stream", "_dl", "_timelimit", "_ttl", "_extra", "_context",
+})
+
+
+def array_filters_only(query_string: str) -> list[tuple[str, str]] | None:
+    """[(column, value)] when every filter of a programs table page is `<column>__arraycontains=`
+    on an indexed array column (and there is at least one); None when any other argument could
+    change which programs it counts (a city, a search, `_where`, a next page...)."""
+    filters = []
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        column, _, op = key.rpartition("__")
+        if op == "arraycontains" and column in FACET_ARRAYS:
+            filters.append((column, value))
+        elif key not in PRESENTATION_ARGS:
+            return None
+    return filters or None
+
+
+def _programs_with_all(filters: list[tuple[str, str]], prefix: str) -> tuple[str, dict]:
+    """SQL for the ids of the programs that list every (column, value), from the index."""
+    parts, params = [], {}
+    for i, (column, value) in enumerate(filters):
+        parts.append(f"select program_id from {VALUES_TABLE} where facet = :{prefix}facet_{i} and value = :{prefix}value_{i}")
+        params.update({f"{prefix}facet_{i}": column, f"{prefix}value_{i}": value})
+    return " intersect ".join(parts), params
 
 
 class ValuesFacet(Facet):
@@ -60,7 +89,15 @@ class ValuesFacet(Facet):
             config = source_and_config["config"]
             column = config.get("column") or config["simple"]
             filtered = bool(_WHERE.search(self.sql))
-            if filtered:
+            only_arrays = array_filters_only(self.request.query_string) if filtered else None
+            if only_arrays:
+                # The same programs as the page's filter, found in the index alone: no JSON read.
+                ids, params = _programs_with_all(only_arrays, "_values_")
+                sql = (f"select value, count(*) as count from {VALUES_TABLE} "
+                       f"where facet = :_facet_column and program_id in ({ids}) "
+                       f"group by value order by count desc, value limit {size + 1}")
+                params["_facet_column"] = column
+            elif filtered:
                 sql = (f"select value, count(*) as count from {VALUES_TABLE} "
                        f"where facet = :_facet_column and program_id in (select id from ({self.sql})) "
                        f"group by value order by count desc, value limit {size + 1}")
@@ -108,23 +145,17 @@ def register_facet_classes():
 def filters_from_request(request, database, table, datasette):
     if table != "programs":
         return None
-    pairs = parse_qsl(request.query_string, keep_blank_values=True)
-    wanted = [(key.rpartition("__")[0], value) for key, value in pairs
-              if key.endswith("__arraycontains") and key.rpartition("__")[0] in FACET_ARRAYS]
-    if not wanted or any(not key.startswith("_") and key.rpartition("__")[0] not in FACET_ARRAYS for key, _ in pairs):
-        # Beside another filter (a city, a state) SQLite starts from that one's index, and the
-        # list of every matching id nationally would cost more than it saves.
+    wanted = array_filters_only(request.query_string)
+    if not wanted:
+        # Beside another filter (a city, a state, a search) SQLite starts from that one's index,
+        # and the list of every matching id nationally would cost more than it saves.
         return None
 
     async def index_prefilter():
         if not await datasette.get_database(database).table_exists(VALUES_TABLE):
             return None
-        clauses, params = [], {}
-        for i, (column, value) in enumerate(wanted):
-            clauses.append(f"id in (select program_id from {VALUES_TABLE} "
-                           f"where facet = :_values_facet_{i} and value = :_values_value_{i})")
-            params.update({f"_values_facet_{i}": column, f"_values_value_{i}": value})
-        return FilterArguments(clauses, params)  # no description: Datasette's filter describes it
+        ids, params = _programs_with_all(wanted, "_prefilter_")
+        return FilterArguments([f"id in ({ids})"], params)  # no description: Datasette's filter describes it
 
     return index_prefilter
 

@@ -188,6 +188,7 @@ async def test_asking_for_the_array_facet_of_an_indexed_column_counts_from_the_i
 
 @pytest.mark.parametrize("filters", [
     {"care_levels__arraycontains": "iop"},
+    {"care_levels__arraycontains": "iop", "_search": "Houston"},
     {"care_levels__arraycontains": "iop", "payment__arraycontains": "Medicaid"},
     {"care_levels__arraycontains": "residential", "city": "Dallas"},
     {"care_levels__arraycontains": "no-such-level"},
@@ -196,13 +197,21 @@ async def test_array_filters_give_exactly_the_json_matches(ds, sql, filters):
     """The index prefilter plugins/facets.py adds to national array filters changes no result."""
     data = await get_json(ds, "/programs/programs.json", _size="max", _col="id", **filters)
     where = " and ".join(
-        f"exists (select 1 from json_each(programs.[{k.split('__')[0]}]) j where j.value = ?)" if "__" in k else f"[{k}] = ?"
+        f"exists (select 1 from json_each(programs.[{k.split('__')[0]}]) j where j.value = ?)" if "__" in k
+        else "programs.rowid in (select rowid from programs_fts where programs_fts match ?)" if k == "_search"
+        else f"[{k}] = ?"
         for k in filters)
     expected = sorted(r[0] for r in sql(f"select id from programs where {where}", tuple(filters.values())))
     assert data["filtered_table_rows_count"] == len(expected)
     assert sorted(r[0] if isinstance(r, list) else r["id"] for r in data["rows"]) == expected
     if "no-such" not in str(filters):
         assert expected
+    # Its facets too (with array filters only, counted from program_facet_values alone).
+    for facet in ("payment", "care_levels", "languages"):
+        served = {r["value"]: r["count"] for r in data["facet_results"][facet]["results"]}
+        counted = dict(sql(f"select j.value, count(*) from programs, json_each(programs.[{facet}]) j where {where} "
+                           "group by j.value", tuple(filters.values())))
+        assert served == {v: counted[v] for v in served} and len(served) == min(len(counted), 30)
 
 
 async def test_array_facet_of_other_columns_is_still_datasettes(ds):
@@ -512,3 +521,15 @@ def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def test_only_array_filters_take_the_index_path():
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from facets import array_filters_only
+
+    assert array_filters_only("care_levels__arraycontains=iop&payment__arraycontains=Medicaid&_size=0&_facet=city") == [
+        ("care_levels", "iop"), ("payment", "Medicaid")]
+    for other in ("city=Houston", "_search=iop", "_where=1", "_next=p1", "sources__arraycontains=x",
+                  "care_levels__arraynotcontains=iop", "_sort=name&state=TX"):
+        assert array_filters_only(f"care_levels__arraycontains=iop&{other}") is None, other
+    assert array_filters_only("_size=0") is None
