@@ -26,7 +26,7 @@ from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
 from pipelines.progress import Progress, Stopwatch
 from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
 from pipelines.site_levels import program_care_level_rows
-from pipelines.workers import Workers, chunked, worker_count
+from pipelines.workers import WorkerCountError, Workers, chunked, worker_count
 
 
 class BuildError(RuntimeError):
@@ -463,7 +463,7 @@ def main(argv=None) -> int:
     try:
         counts = build(args.feeds, args.db, code_reference=args.code_reference, quiet=args.quiet,
                        allow_shrink=args.allow_shrink, sites=args.sites)
-    except (BuildError, CodeReferenceError) as exc:
+    except (BuildError, CodeReferenceError, WorkerCountError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

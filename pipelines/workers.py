@@ -16,12 +16,16 @@ from collections import deque
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 
 
+class WorkerCountError(ValueError):
+    """TREATMENT_BUILD_WORKERS is not a number of processes."""
+
+
 def worker_count(feed_bytes: int) -> int:
     """TREATMENT_BUILD_WORKERS if set (1 = no worker processes), else one per core for a large feed."""
     wanted = os.environ.get("TREATMENT_BUILD_WORKERS")
     if wanted:
         if not wanted.isdigit() or int(wanted) < 1:
-            raise ValueError(f"TREATMENT_BUILD_WORKERS={wanted!r}: give a whole number of processes, 1 or more")
+            raise WorkerCountError(f"TREATMENT_BUILD_WORKERS={wanted!r}: give a whole number of processes, 1 or more")
         return int(wanted)
     if feed_bytes < MIN_PARALLEL_BYTES:
         return 1
