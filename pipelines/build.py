@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter, deque
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -232,6 +233,16 @@ def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
         yield heads.popleft(), results
 
 
+@dataclass
+class _Staged:
+    """What pass 1 learned while staging the feeds."""
+    listings: int = 0
+    placeholders: int = 0
+    rejects_per_feed: Counter = field(default_factory=Counter)
+    scope: set = field(default_factory=set)  # (source, city asked for)
+    when: str | None = None  # the latest fetch time
+
+
 def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | None, site_rows: dict | None) -> dict:
     watch = Stopwatch()
     db = sqlite_utils.Database(temp_path)
@@ -246,37 +257,8 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     if previous:
         history.attach(conn, previous)
     batches = _Batches(conn)
-    batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
 
-    # Pass 1: stream the feeds. Rejects go to their table; listings are staged, normalized, on
-    # disk. Memory holds counters only, whatever the size of the input.
-    conn.execute(
-        "create temp table staged (id integer primary key, match_key text not null, bucket text not null, "
-        "phone text, host text, listing blob not null, feed integer not null, offset integer not null, "
-        "length integer not null, raw text)"
-    )
-    batches.columns("temp.staged", rows.STAGED_COLUMNS)
-    stats = Counter()
-    rejects_per_feed: Counter = Counter()
-    scope: set[tuple[str, str]] = set()
-    when = None
-    progress = Progress("reading feed", quiet=quiet)
-    lines = chunked(_feed_lines(feeds), CHUNK)
-    for results in workers.map(rows.stage_lines, lines, feeds, len(reference.codes)):
-        progress.tick(len(results))
-        for kind, values, about in results:
-            if kind == "reject":
-                rejects_per_feed[str(feeds[values])] += 1
-                batches.add("rejects", about)
-                continue
-            source, city_query, fetched_at, placeholder = about
-            stats["listings"] += 1
-            stats["placeholders"] += placeholder
-            scope.add((source, city_query))
-            when = max(when or fetched_at, fetched_at)
-            batches.add_values("temp.staged", values)
-    batches.flush()
-    progress.done()
+    staged = _stage_listings(conn, batches, workers, feeds, reference, quiet)
     watch.lap("reading and normalizing")
     checkpoint("listings-written")
 
@@ -284,9 +266,75 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     _resolve_program_ids(conn, previous)
     watch.lap("matching")
 
-    # Pass 3: one program at a time, in id order, beside the previous build's programs.
-    site_rows = site_rows or {}
-    scope |= requested_cities(feeds)
+    scope = staged.scope | requested_cities(feeds)
+    cities = _write_programs(db, batches, workers, feeds, reference, site_rows or {}, previous, staged.when, quiet)
+    watch.lap("writing programs")
+
+    db["crawl_runs"].insert_all(crawl_runs(feeds, staged.rejects_per_feed), replace=True)
+    missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
+    watch.lap("history")
+    checkpoint("programs-written")
+    schema.facet_values(db)
+    watch.lap("facet values")
+    schema.index(db)
+    watch.lap("indexes and full-text search")
+    conn.execute("ANALYZE")
+    conn.commit()
+    db.close()
+    watch.lap("analyze")
+
+    programs = sum(cities.values())
+    return {
+        "programs": programs,
+        "listings": staged.listings,
+        "rejects": sum(staged.rejects_per_feed.values()),
+        "merged": staged.listings - programs,
+        "placeholders": staged.placeholders,
+        "missing": len(missing),
+        "changes": changes,
+        "cities": dict(cities.most_common()),
+        "cities_before": before_cities,
+        "scope": {city for _, city in scope if city},
+        "stages": watch.stages,
+    }
+
+
+def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference, quiet) -> _Staged:
+    """Pass 1: stream the feeds. Rejects go to their table; listings are staged, normalized, on
+    disk. Memory holds counters only, whatever the size of the input."""
+    conn.execute(
+        "create temp table staged (id integer primary key, match_key text not null, bucket text not null, "
+        "phone text, host text, listing blob not null, feed integer not null, offset integer not null, "
+        "length integer not null, raw text)"
+    )
+    batches.columns("temp.staged", rows.STAGED_COLUMNS)
+    staged = _Staged()
+    progress = Progress("reading feed", quiet=quiet)
+    lines = chunked(_feed_lines(feeds), CHUNK)
+    for results in workers.map(rows.stage_lines, lines, feeds, len(reference.codes)):
+        progress.tick(len(results))
+        for kind, values, about in results:
+            if kind == "reject":
+                staged.rejects_per_feed[str(feeds[values])] += 1
+                batches.add("rejects", about)
+                continue
+            source, city_query, fetched_at, placeholder = about
+            staged.listings += 1
+            staged.placeholders += placeholder
+            staged.scope.add((source, city_query))
+            staged.when = max(staged.when or fetched_at, fetched_at)
+            batches.add_values("temp.staged", values)
+    batches.flush()
+    progress.done()
+    return staged
+
+
+def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, site_rows: dict,
+                    previous: Path | None, when: str | None, quiet) -> Counter:
+    """Pass 3: one program at a time, in id order, beside the previous build's programs (its
+    changes go to temp.new_changes). Returns the number of programs per "City, ST"."""
+    conn = db.conn
+    batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
     conn.execute("create temp table program_codes (program_id text, codes text, unmapped text)")
@@ -315,11 +363,14 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
         batches.flush()
     progress.done()
     schema.program_services(db, "temp.program_codes")
-    watch.lap("writing programs")
     if previous:
         before_rows.close()  # an open cursor would lock the tables dropped below
+    return cities
 
-    db["crawl_runs"].insert_all(crawl_runs(feeds, rejects_per_feed), replace=True)
+
+def _record_history(conn, batches: _Batches, previous: Path | None, scope: set, when: str | None):
+    """Programs the crawled cities no longer list, carried over as missing; every change into
+    program_changes. Returns (missing programs, the previous build's programs per city, changes)."""
     missing = history.missing_programs(conn, scope) if previous else []
     for pid, status in missing:
         if status != "missing":
@@ -339,31 +390,7 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     conn.commit()
     if previous:
         conn.execute("detach database prev")
-    watch.lap("history")
-    checkpoint("programs-written")
-    schema.facet_values(db)
-    watch.lap("facet values")
-    schema.index(db)
-    watch.lap("indexes and full-text search")
-    conn.execute("ANALYZE")
-    conn.commit()
-    db.close()
-    watch.lap("analyze")
-
-    programs = sum(cities.values())
-    return {
-        "programs": programs,
-        "listings": stats["listings"],
-        "rejects": sum(rejects_per_feed.values()),
-        "merged": stats["listings"] - programs,
-        "placeholders": stats["placeholders"],
-        "missing": len(missing),
-        "changes": changes,
-        "cities": dict(cities.most_common()),
-        "cities_before": before_cities,
-        "scope": {city for _, city in scope if city},
-        "stages": watch.stages,
-    }
+    return missing, before_cities, changes
 
 
 def _resolve_program_ids(conn, previous: Path | None) -> None:
