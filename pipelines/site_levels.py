@@ -348,15 +348,15 @@ def _json_ld(tree) -> list:
     return data
 
 
-def _nodes(value) -> Iterable[dict]:
-    """Every object in parsed JSON-LD, @graph and nesting included."""
+def json_objects(value) -> Iterable[dict]:
+    """Every object in parsed JSON (JSON-LD or extruct's microdata), @graph and nesting included."""
     if isinstance(value, dict):
         yield value
         for inner in value.values():
-            yield from _nodes(inner)
+            yield from json_objects(inner)
     elif isinstance(value, list):
         for inner in value:
-            yield from _nodes(inner)
+            yield from json_objects(inner)
 
 
 def _types(node: dict) -> list[str]:
@@ -380,7 +380,7 @@ def blog_reason(url: str, tree=None, voc: Vocabulary | None = None) -> str | Non
             return f"path segment /{segment}/"
     if tree is None:
         return None
-    for node in (n for data in _json_ld(tree) for n in _nodes(data)):
+    for node in (n for data in _json_ld(tree) for n in json_objects(data)):
         for t in _types(node):
             if voc.patterns["blog_type"].match(t.rsplit("/", 1)[-1]):
                 return f"schema.org type {t}"
@@ -401,7 +401,7 @@ def _own_names(tree) -> list[str]:
     """The site's own name as its markup gives it: schema.org organisation names, og:site_name,
     the part of the <title> after the last separator."""
     names: list[str] = []
-    for node in (n for data in _json_ld(tree) for n in _nodes(data)):
+    for node in (n for data in _json_ld(tree) for n in json_objects(data)):
         name = node.get("name")
         if isinstance(name, str) and any(ORG_TYPE.search(t) and not NOT_ORG_TYPE.search(t) for t in _types(node)):
             names.append(name)

@@ -17,6 +17,8 @@ import extruct
 from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_html
 
+from pipelines.site_levels import json_objects
+
 logger = logging.getLogger(__name__)
 
 # Most specific first: the first type found in this order is the node described.
@@ -38,17 +40,6 @@ def _types(node: dict) -> list[str]:
     value = node.get("@type") or node.get("type") or []
     values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     return [_short_type(v) for v in values if isinstance(v, str)]
-
-
-def _nodes(value):
-    """Every object in the data, @graph and nesting included."""
-    if isinstance(value, dict):
-        yield value
-        for inner in value.values():
-            yield from _nodes(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _nodes(inner)
 
 
 def _text(value) -> str | None:
@@ -138,13 +129,13 @@ def schema_nodes(html: str | bytes, url: str) -> list[tuple[str, dict]]:
         except ValueError as exc:  # one broken block must not hide the others
             logger.debug("%s: a JSON-LD block is not valid JSON (%s)", url, exc)
             continue
-        found += [("json-ld", node) for node in _nodes(data)]
+        found += [("json-ld", node) for node in json_objects(data)]
     try:
         microdata = extruct.extract(tree, base_url=url, syntaxes=["microdata"], uniform=True, errors="log")
     except Exception as exc:  # extruct's microdata walker on odd markup; the JSON-LD still counts
         logger.debug("%s: microdata not readable (%s)", url, exc)
         microdata = {}
-    found += [("microdata", node) for node in _nodes(microdata.get("microdata", []))]
+    found += [("microdata", node) for node in json_objects(microdata.get("microdata", []))]
     return found
 
 

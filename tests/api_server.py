@@ -3,10 +3,11 @@ tests/fixtures/api, so the real crawl command can be run end to end without a ne
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
 API_PATH = "/locator/exportsAsJson/v2"
@@ -23,7 +24,7 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-class FixtureApi:
+class FixtureApi(LocalServer):
     """Serve the API in one of three modes:
 
     - "pages": /locator/exportsAsJson/v2?...&page=N answers houston_pageN.json (404 past the last);
@@ -66,19 +67,9 @@ class FixtureApi:
             def log_message(self, *args):  # keep the test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
+        self.serve(Handler)
         self.url = f"http://127.0.0.1:{self.port}{API_PATH}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FixtureApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
     def pages_seen(self) -> list[int]:
         return [int(q["page"][0]) for p, q in self.seen if p == API_PATH and "page" in q]

@@ -27,10 +27,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from tests.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, ROBOTS_TXT
+from tests.local_server import LocalServer
 
 
 @dataclass
@@ -47,7 +48,7 @@ def page_body(page: int) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-class FaultServer:
+class FaultServer(LocalServer):
     def __init__(self, script: dict[int, list[str] | str] | None = None):
         self.script = script or {}
         self.seen: list[Seen] = []
@@ -119,11 +120,8 @@ class FaultServer:
             def log_message(self, *args):  # keep the test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
+        self.serve(Handler)
         self.url = f"http://127.0.0.1:{self.port}{API_PATH}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def arrive(self, path: str, page: int, arrived: float) -> str:
         """Record a request for a page; return the fault its attempt answers with."""
@@ -149,11 +147,3 @@ class FaultServer:
         times = [s.arrived for s in self.attempts(page)]
         return [b - a for a, b in zip(times, times[1:])]
 
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tests.local_server import LocalServer
 
 SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                  ".pdf": "application/pdf", ".json": "application/json"}
 
 
-class SiteServer:
+class SiteServer(LocalServer):
     """Serve SITES/<name>/ at http://127.0.0.1:<port>/: "/a/b/" answers a/b/index.html, "/a/b"
     a/b.html or a/b/index.html. `routes` maps a path to (content type, body). `seen` lists the
     paths requested, in order; `most_at_once` is the largest number of requests in flight."""
@@ -62,10 +64,8 @@ class SiteServer:
             def log_message(self, *args):  # keep the test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
+        self.serve(Handler)
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def file_for(self, path: str) -> Path | None:
         relative = path.strip("/")
@@ -79,11 +79,3 @@ class SiteServer:
         """Requested paths other than robots.txt."""
         return [p for p in self.seen if p != "/robots.txt"]
 
-    def __enter__(self) -> SiteServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)

@@ -4,12 +4,8 @@ feed is what the real spider writes, and the load tool runs against a served bui
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter, defaultdict
 
 import pytest
@@ -19,7 +15,7 @@ from bench.load import timed_out_facets
 from bench.run import write_feed
 from crawler.export_format import read_export
 from pipelines.taxonomy import is_placeholder
-from tests.conftest import CODE_REFERENCE, MA_CSV, ROOT, TX_CSV, crawl, need_shared
+from tests.conftest import CODE_REFERENCE, MA_CSV, ROOT, TX_CSV, crawl, need_shared, served
 
 PROGRAMS = 200
 
@@ -126,7 +122,6 @@ def test_timed_out_facets_are_found_in_json_and_html():
 def tiny_server(synthetic, tmp_path_factory):
     """The synthetic export built into programs.db and served by `make serve` on a free port."""
     from pipelines.build import build
-    from tests.test_commands import free_port
 
     tmp = tmp_path_factory.mktemp("tiny")
     feed = tmp / "feed" / "national.jsonl"
@@ -134,25 +129,8 @@ def tiny_server(synthetic, tmp_path_factory):
     db = tmp / "programs.db"
     counts = build([feed], db, quiet=True)
     assert counts["programs"] == PROGRAMS  # every SU/MH twin merged, nothing else
-    port = free_port()
-    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={db}"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "make serve did not answer within 60 s"
-                time.sleep(0.3)
+    with served(db) as base:
         yield base
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 def test_load_tool_runs_two_clients_for_two_seconds_without_error(tiny_server):
