@@ -27,13 +27,20 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 def parse_feed_line(line: str, where: str):
     """One feed line as an item, or a Reject saying why not. Lone surrogates ("\\ud800" escapes,
     which no UTF-8 file or SQLite text can hold) are replaced here, once, for the whole build."""
+    return _parse_feed_line(line, where)[0]
+
+
+def _parse_feed_line(line: str, where: str):
+    """(item or Reject, whether lone surrogates were replaced in it)."""
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Reject(f"{where}: not JSON ({exc.msg})", {"line": n.scrub(line[:2000])})
+        return Reject(f"{where}: not JSON ({exc.msg})", {"line": n.scrub(line[:2000])}), False
     except RecursionError:
-        return Reject(f"{where}: JSON nested too deeply", {"line": n.scrub(line[:2000])})
-    return scrub_item(item) if _SURROGATE_ESCAPE.search(line) else item
+        return Reject(f"{where}: JSON nested too deeply", {"line": n.scrub(line[:2000])}), False
+    if _SURROGATE_ESCAPE.search(line):
+        return scrub_item(item), True
+    return item, False
 
 
 def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path], known_code_count: int) -> list[tuple]:
@@ -45,12 +52,12 @@ def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path], kno
     for feed_index, number, offset, line in chunk:
         feed = feeds[feed_index]
         text = line.decode("utf-8", errors="replace").strip()
-        item = parse_feed_line(text, f"{feed.name} line {number}")
+        item, scrubbed = _parse_feed_line(text, f"{feed.name} line {number}")
         result = item if isinstance(item, Reject) else listing_from_item(item, known_code_count)
         if isinstance(result, Reject):
             out.append(("reject", feed_index, reject_row(result, feed, number)))
             continue
-        replaced = _json(item) if _SURROGATE_ESCAPE.search(text) else None
+        replaced = _json(item) if scrubbed else None  # the item as stored, not the line
         key = key_text(result.merge_key)
         staged = (key, key.split("|", 2)[2], result.phone.e164 if result.phone else None,
                   website_host(result.website), pickle.dumps(result, pickle.HIGHEST_PROTOCOL),

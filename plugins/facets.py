@@ -11,9 +11,10 @@ On the programs table, `?_facet_array=` of one of these columns (Datasette's own
 URL people know) is answered by this facet too: same counts, from the index.
 
 Filters: `care_levels__arraycontains=iop` stays Datasette's own filter (json_each on each row it
-checks). When it is the only kind of filter, an equivalent `id in (select program_id from
-program_facet_values ...)` is added beside it, so SQLite checks the JSON only of the programs the
-index names, not of every row of the country (the home page links to the national IOP list).
+checks). When array filters are a page's only filters (array_filters_only), an equivalent
+`id in (select program_id from program_facet_values ...)` is added beside it, so SQLite checks the
+JSON only of the programs the index names, not of every row of the country (the home page links
+to the national IOP list); and the values facets of that page count from the index alone.
 """
 from __future__ import annotations
 

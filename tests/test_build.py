@@ -222,3 +222,18 @@ def test_a_bad_worker_count_is_refused_with_its_name(houston_dallas_feed, tmp_pa
     monkeypatch.setenv("TREATMENT_BUILD_WORKERS", "two")
     with pytest.raises(ValueError, match="TREATMENT_BUILD_WORKERS='two'"):
         build([houston_dallas_feed], tmp_path / "p.db", quiet=True)
+
+
+def test_a_long_build_says_where_its_time_went(houston_dallas_feed, tmp_path, monkeypatch, capsys):
+    """The stage timings that builds over STAGES_AFTER_SECONDS print before their summary."""
+    import pipelines.build
+
+    db = tmp_path / "p.db"
+    assert pipelines.build.main([str(houston_dallas_feed), "--db", str(db)]) == 0
+    assert "Build stages:" not in capsys.readouterr().err  # a quick build: the summary only
+    monkeypatch.setattr(pipelines.build, "STAGES_AFTER_SECONDS", 0)
+    assert pipelines.build.main([str(houston_dallas_feed), "--db", str(db)]) == 0
+    stages = capsys.readouterr().err.strip().splitlines()[-1]
+    assert stages.startswith("Build stages: reading and normalizing ")
+    for stage in ("matching", "writing programs", "history", "facet values", "indexes and full-text search", "analyze"):
+        assert f", {stage} " in stages
