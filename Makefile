@@ -23,8 +23,6 @@ HSDS_DIR ?= data/hsds
 # JOBDIR=data/jobs/api makes a crawl resumable: stop it (Ctrl-C), run the same command again.
 JOB = $(if $(JOBDIR),-s JOBDIR=$(JOBDIR))
 BENCH_PROGRAMS ?= 100000
-# Datasette loads plugins/ as files; they import the project's packages from here.
-export PYTHONPATH := $(CURDIR)
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
 .PHONY: help install demo data run crawl crawl-live build sites serve test hsds bench clean
@@ -42,6 +40,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# The project itself, editable: its packages import each other by name, no sys.path edits.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 demo: data serve
@@ -78,7 +78,7 @@ serve: install
 		-h $(HOST) -p $(PORT)
 
 hsds: install
-	$(BIN)/python -m pipelines.hsds --db $(DB) --out $(HSDS_DIR)
+	$(BIN)/python -m exports.hsds --db $(DB) --out $(HSDS_DIR)
 
 test: install
 	$(BIN)/python -m pytest

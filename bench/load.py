@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
-from pipelines.schema import FACET_ARRAYS
+from common.vocab import FACET_ARRAYS
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_MAX_REQUESTS = 100_000

@@ -164,9 +164,7 @@ def run_measured(cmd: list[str], *, timeout: float | None = None) -> Measured:
 
 
 def _env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
+    return dict(os.environ)
 
 
 # --- the machine ----------------------------------------------------------------------------------
@@ -223,7 +221,7 @@ def git_state() -> str:
 def city_labels(csv_path: Path) -> dict[tuple[str, str], str]:
     """{(folded city, state): "City, ST"} for every city of the file, spelled as most rows spell
     it: the --cities a crawl of the whole file would be given."""
-    from crawler.cities import fold
+    from common.places import fold
 
     spellings: dict[tuple[str, str], Counter] = {}
     with csv_path.open(encoding="utf-8-sig", newline="") as fh:
@@ -244,7 +242,7 @@ def write_feed(csv_path: Path, feed_path: Path, chunk_lines: int = 20_000) -> in
     stays flat at 1,000,000 rows; the generator writes no cell with a line break, which is checked."""
     from scrapy.exporters import JsonLinesItemExporter
 
-    from crawler.cities import fold
+    from common.places import fold
     from crawler.spiders.findtreatment_export import FindtreatmentExportSpider
     from crawler.export_format import read_export
 
@@ -702,7 +700,7 @@ def stage_build(args, report: Report, work: Path) -> Path | None:
             reader = csv.reader(fh)
             header = [h.strip().lower() for h in next(reader)]
             c, s = header.index("city"), header.index("state")
-            from crawler.cities import fold
+            from common.places import fold
             for row in reader:
                 counts[labels.get((fold(row[c]), row[s].strip().upper()))] += 1
         cities = [label for label, _ in counts.most_common(args.crawl_cities) if label]

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines import vocab
+from common import vocab
 from pipelines.site_levels import classify_page
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -168,7 +168,7 @@ def load_places(weighting: str = "zip") -> list[tuple[str, str, str, str, float,
     """(zip, city, state, county, lat, lon, area code) of every standard, active US ZIP with a centroid."""
     import zipcodes
 
-    from crawler.cities import STATE_CODES
+    from common.places import STATE_CODES
 
     places = []
     for z in zipcodes.list_all():

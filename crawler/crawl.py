@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from crawler.cities import DEFAULT_CITIES, CityError, parse_cities
+from common.places import DEFAULT_CITIES, CityError, parse_cities
 from crawler.spiders.findtreatment_api import API_URL
-from pipelines.crawl_log import append_run
+from common.run_log import append_run
 
 OFFLINE_HINT = "no network here? `make demo` builds the same directory offline from the recorded export"
 

@@ -42,10 +42,10 @@ HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 
 ITEM_PIPELINES = {
-    "pipelines.item_pipelines.ListingQualityPipeline": 100,
+    "crawler.item_pipelines.ListingQualityPipeline": 100,
 }
 EXTENSIONS = {
-    "crawler.progress.TerminalProgress": 500,
+    "crawler.extensions.TerminalProgress": 500,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipelines import history, rows, schema, vocab
-from pipelines.code_reference import CodeReferenceError, load_code_reference
-from pipelines.crawl_log import crawl_runs, requested_cities
+from pipelines import history, rows, schema
+from common import vocab
+from common.code_reference import CodeReferenceError, load_code_reference
+from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
-from pipelines.progress import Progress, Stopwatch
+from common.progress import Progress, Stopwatch
 from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
 from pipelines.site_levels import program_care_level_rows
 from pipelines.workers import WorkerCountError, Workers, chunked, worker_count

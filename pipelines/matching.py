@@ -11,8 +11,8 @@ import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from pipelines import paths
-from pipelines.normalize import match_key
+from common import paths
+from common.normalize import match_key
 
 # A unit designator and what follows it: "Suite 13", "Ste. 410", "# 200", "Building K", "Floor 2".
 # Only after a number and a street name, so "1 Suite Street" keeps its name.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipelines import normalize as n
+from common import normalize as n
 from pipelines.matching import name_key, street_key
 from pipelines.taxonomy import is_placeholder
 

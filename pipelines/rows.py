@@ -8,8 +8,8 @@ import pickle
 import re
 from pathlib import Path
 
-from pipelines import normalize as n
-from pipelines import vocab
+from common import normalize as n
+from common import vocab
 from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
 from pipelines.records import Listing, Reject, listing_from_item, scrub_item
 

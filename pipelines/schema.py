@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from common.vocab import FACET_ARRAYS
+
 PROGRAMS = {
     "id": str,
     "name": str,
@@ -46,10 +48,6 @@ PROGRAMS = {
 }
 PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen", "status"}
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]
-# JSON-array columns faceted through program_facet_values (plugins/facets.py), never by
-# scanning JSON over the whole table.
-FACET_ARRAYS = ("care_levels", "care_levels_any", "payment", "facility_type", "ages", "populations",
-                "languages", "medications")
 
 
 def create(db: sqlite_utils.Database) -> None:

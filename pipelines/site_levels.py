@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from pipelines import paths, vocab
+from common import paths, vocab
 
 PHRASES = paths.DATA / "site_level_phrases.csv"
 SOURCE = "provider website"  # program_care_levels.source for these findings

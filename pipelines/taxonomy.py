@@ -1,7 +1,7 @@
 """Levels of care and other facets derived from SAMHSA service codes, with the evidence kept."""
 from __future__ import annotations
 
-from pipelines import vocab
+from common import vocab
 
 # Types whose export rows are a template with every service flag set: "no service detail",
 # not "offers everything" (SOURCES.md). A row of these types with most flags set is such a row.

@@ -19,8 +19,6 @@ to the national IOP list); and the values facets of that page count from the ind
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
@@ -29,8 +27,7 @@ from datasette.database import QueryInterrupted
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's pipelines package
-from pipelines.schema import FACET_ARRAYS  # noqa: E402
+from common.vocab import FACET_ARRAYS
 
 VALUES_TABLE = "program_facet_values"
 # The programs table page, as HTML, JSON or CSV, in whatever database file it is served from.

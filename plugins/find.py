@@ -6,18 +6,13 @@ metadata.yml, so the page and the researchers' JSON API (/programs/nearby.json) 
 from __future__ import annotations
 
 import json
-import sys
 from collections import OrderedDict
-from pathlib import Path
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-# Datasette loads plugins/ as loose files: make the project's packages importable however it
-# was started (make serve also sets PYTHONPATH).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from crawler.cities import CityError, resolve_place  # noqa: E402
+from common.places import CityError, resolve_place
 
 DATABASE = "programs"
 WEBSITE_SOURCE = "provider website"  # program_care_levels.source of levels a program's site states

@@ -15,7 +15,7 @@ from bench.load import timed_out_facets
 from bench.run import write_feed
 from crawler.export_format import read_export
 from pipelines.taxonomy import is_placeholder
-from tests.conftest import CODE_REFERENCE, MA_CSV, ROOT, TX_CSV, crawl, need_shared, served
+from tests.support import CODE_REFERENCE, MA_CSV, ROOT, TX_CSV, crawl, need_shared, served
 
 PROGRAMS = 200
 
@@ -53,7 +53,7 @@ def test_synthetic_export_is_a_wide_export_the_real_parser_reads(synthetic):
 
 
 def test_placeholders_carry_the_every_flag_template_and_the_others_real_code_sets(synthetic):
-    from pipelines.code_reference import load_code_reference
+    from common.code_reference import load_code_reference
 
     known = len(load_code_reference(CODE_REFERENCE).codes)
     code_columns, rows = parsed(synthetic)

@@ -3,53 +3,17 @@ the directory served by `make serve`. Screenshots go to test-output/screenshots/
 from __future__ import annotations
 
 import json
-import os
-import math
 import re
 import sqlite3
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, served
+from tests.support import SCREENSHOTS, haversine_miles
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 PHONE = {"width": 375, "height": 667}
 ZIP_77002 = (29.7594, -95.3594)  # the zipcodes package's centroid, as the page resolves it
 TEL = re.compile(r"^tel:\+1-\d{3}-\d{3}-\d{4}(;ext=\d+)?$")
-
-
-def haversine_miles(lat1, lon1, lat2, lon2):
-    """Written here on its own, to check the plugin's distance_miles independently."""
-    r = 3958.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
-
-@pytest.fixture(scope="module")
-def server(built_db):
-    """`make serve` on a free port, as a user starts it."""
-    with served(built_db) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

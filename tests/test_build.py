@@ -7,8 +7,7 @@ from collections import Counter
 import pytest
 
 from pipelines.build import BuildError, build
-from tests.conftest import TX_CSV
-from tests.test_taxonomy import DESIGN_EVIDENCE
+from tests.support import DESIGN_EVIDENCE, TX_CSV, item, write_feed
 
 
 def query(db_path, sql, *params):
@@ -22,23 +21,6 @@ def raw_rows():
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader)]
         return header, [dict(zip(header, row)) for row in reader]
-
-
-def write_feed(path, items):
-    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
-    return path
-
-
-def item(**fields):
-    base = {
-        "source": "findtreatment_export", "source_url": "file:///tmp/export.csv", "source_ref": "row 2",
-        "fetched_at": "2026-11-26T12:00:00Z", "city_query": "Houston, TX", "name1": "Example Recovery",
-        "name2": None, "street1": "1 Main Street", "street2": None, "city": "Houston", "state": "TX",
-        "zip": "77002", "phone": "713-555-0100", "website": "example.org", "latitude": "29.75",
-        "longitude": "-95.36", "facility_type": "SU", "service_codes": ["OIT", "MD"], "problems": [],
-    }
-    base.update(fields)
-    return base
 
 
 def test_every_row_is_a_listing_or_a_reject(built_db, houston_dallas_feed):

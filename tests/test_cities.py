@@ -1,7 +1,7 @@
 """City names: parsing the cities argument and resolving a centre point offline."""
 import pytest
 
-from crawler.cities import City, CityError, city_centre, parse_cities
+from common.places import City, CityError, city_centre, parse_cities
 from plugins.distance import distance_miles
 
 

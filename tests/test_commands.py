@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import MA_CSV, ROOT, TX_XLSX, free_port, need_shared
+from tests.support import MA_CSV, ROOT, TX_XLSX, free_port, need_shared
 
 
 def make(*args, timeout=300):

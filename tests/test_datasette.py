@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import free_port
+from tests.support import free_port
 import sqlite_utils
 import yaml
 from datasette.app import Datasette
@@ -482,7 +482,7 @@ async def test_scraped_text_is_escaped(tmp_path):
 def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
     inspect_file = tmp_path / "inspect.json"
     subprocess.run([str(BIN / "datasette"), "inspect", str(built_db), "--inspect-file", str(inspect_file)],
-                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True,
+                   cwd=ROOT, env={**os.environ}, check=True, capture_output=True,
                    timeout=120)
     port = free_port()
     server = subprocess.Popen(
@@ -490,8 +490,7 @@ def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
          "-m", "metadata.yml", "--plugins-dir", "plugins", "--template-dir", "templates",
          "--setting", "suggest_facets", "off",
          "-h", "127.0.0.1", "-p", str(port)],
-        # The Makefile exports PYTHONPATH so that plugins/ can import the project's packages.
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, env={**os.environ},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -524,8 +523,7 @@ def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
 
 
 def test_only_array_filters_take_the_index_path():
-    sys.path.insert(0, str(ROOT / "plugins"))
-    from facets import array_filters_only
+    from plugins.facets import array_filters_only
 
     assert array_filters_only("care_levels__arraycontains=iop&payment__arraycontains=Medicaid&_size=0&_facet=city") == [
         ("care_levels", "iop"), ("payment", "Medicaid")]

@@ -22,10 +22,10 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares import BackoffRetryMiddleware, retry_after_seconds
-from pipelines.crawl_log import LOG_NAME
-from tests.api_server import API_PATH, FIXTURES
-from tests.conftest import CODE_REFERENCE, crawl, need_shared
-from tests.fault_server import FaultServer
+from common.run_log import LOG_NAME
+from tests.support.api_server import API_PATH, FIXTURES
+from tests.support import CODE_REFERENCE, crawl, need_shared
+from tests.support.fault_server import FaultServer
 
 SENTINEL = '{"sentinel": "the previous good feed"}\n'
 FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "2",

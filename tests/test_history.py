@@ -3,8 +3,8 @@ import json
 import sqlite3
 
 from pipelines.build import build
-from tests.conftest import TX_CSV, crawl, need_shared
-from tests.test_build import item, write_feed
+from tests.support import TX_CSV, crawl, need_shared
+from tests.support import item, write_feed
 
 MONDAY, FRIDAY = "2026-11-02T09:00:00Z", "2026-11-06T09:00:00Z"
 

@@ -11,8 +11,8 @@ from collections import Counter
 
 import pytest
 
-from pipelines import hsds
-from tests.conftest import ROOT
+from exports import hsds
+from tests.support import ROOT
 
 # The file of each HSDS 3.0 table: the "path" of schema/<table>.json in openreferral/specification.
 PATHS = {

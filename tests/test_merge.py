@@ -11,7 +11,7 @@ import pytest
 from pipelines.build import build
 from pipelines.matching import name_key, street_key
 from pipelines.merge import RULE_SAME_KEY
-from tests.test_build import item, write_feed
+from tests.support import item, write_feed
 
 
 def listing(**fields):

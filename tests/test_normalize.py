@@ -1,7 +1,7 @@
 """Normalizers: the pure functions that clean one value."""
 import pytest
 
-from pipelines import normalize as n
+from common import normalize as n
 
 
 def test_phone_keeps_extension_and_gives_a_dialable_uri():
@@ -78,7 +78,7 @@ import csv  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.conftest import MA_CSV, TX_CSV, need_shared  # noqa: E402
+from tests.support import MA_CSV, TX_CSV, need_shared  # noqa: E402
 
 SAME_AS_LIBRARY = settings(database=None, derandomize=True, deadline=None, max_examples=300)
 

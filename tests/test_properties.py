@@ -30,15 +30,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.serialize import ScrapyJSONEncoder
 from scrapy.utils.test import get_crawler
 
-from crawler.cities import City
+from common.places import City
 from crawler.export_format import LISTING_COLUMNS, ExportFormatError, read_export
 from crawler.items import ListingItem
 from crawler.spiders.findtreatment_export import FindtreatmentExportSpider
-from pipelines import normalize as n
-from pipelines.code_reference import load_code_reference
+from common import normalize as n
+from common.code_reference import load_code_reference
 from pipelines.build import parse_feed_line
 from pipelines.records import Listing, Reject, listing_from_item
-from tests.conftest import CODE_REFERENCE, need_shared
+from tests.support import CODE_REFERENCE, need_shared
 
 # --- the budget --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from crawler.site_items import SitePageItem
 from crawler.spiders.provider_sites import ProviderSitesSpider, parse_urls, site_host
 from pipelines.site_levels import program_care_level_rows
-from tests.sites_server import SiteServer
+from tests.support.sites_server import SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_PAGES = 10

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from tests.conftest import ROOT
-from tests.test_browser import haversine_miles, server  # noqa: F401  (server: `make serve` on a free port)
+from tests.support import ROOT
+from tests.support import haversine_miles
 
 README = ROOT / "README.md"
 SECTION = "API guide"

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from pipelines.build import BuildError, build
-from tests.conftest import ROOT, TX_CSV, crawl, need_shared, served
+from tests.support import ROOT, TX_CSV, crawl, need_shared, served
 
 
 def digest(path):
@@ -93,7 +93,7 @@ def test_a_build_killed_at_any_point_leaves_the_old_database_whole_and_served(st
     before, count = digest(good_db), city_counts(good_db)
     with served(good_db) as base:
         shown = program_count(base)
-        env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": stage, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": stage}
         builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
                                     str(good_db), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
         assert builder.stderr.readline().strip() == f"paused at {stage}"
@@ -115,7 +115,7 @@ def test_a_build_killed_at_any_point_leaves_the_old_database_whole_and_served(st
 def test_a_build_killed_after_the_rename_leaves_the_new_database_whole(good_db, houston_dallas_feed, tmp_path):
     other = tmp_path / "other.db"
     other.write_bytes(good_db.read_bytes())
-    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "after-rename", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "after-rename"}
     builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db", str(other),
                                 "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert builder.stderr.readline().strip() == "paused at after-rename"
@@ -150,8 +150,7 @@ def _alive(pid: int) -> bool:
 
 def test_worker_processes_end_with_a_killed_build(houston_dallas_feed, tmp_path):
     """A build killed outright cannot stop its worker processes: they notice and exit by themselves."""
-    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2",
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2"}
     builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
                                 str(tmp_path / "p.db"), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     assert builder.stderr.readline().strip() == "paused at listings-written"
@@ -167,8 +166,7 @@ def test_worker_processes_end_with_a_killed_build(houston_dallas_feed, tmp_path)
 
 def test_ctrl_c_stops_a_build_and_its_workers_and_keeps_the_old_database(good_db, houston_dallas_feed):
     before = digest(good_db)
-    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2",
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2"}
     builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
                                 str(good_db), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import ROOT
-from tests.fault_server import FaultServer
+from tests.support import ROOT
+from tests.support.fault_server import FaultServer
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=20"]
 

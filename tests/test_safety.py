@@ -9,9 +9,8 @@ import urllib.request
 import pytest
 
 from pipelines.build import build
-from tests.conftest import served
-from tests.test_browser import browser  # noqa: F401  (the chromium fixture)
-from tests.test_build import item, write_feed
+from tests.support import served
+from tests.support import item, write_feed
 
 ATTACKS = [
     item(source_ref="row 2", name1='<script>window.__xss = "name"</script>Evil Recovery',

@@ -8,8 +8,8 @@ import urllib.request
 import pytest
 
 from pipelines.build import build
-from tests.conftest import crawl, served
-from tests.sites_server import SiteServer
+from tests.support import crawl, served
+from tests.support.sites_server import SiteServer
 
 
 def one(db, sql, *params):

@@ -15,12 +15,12 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
-from crawler.cities import City, city_centre
+from common.places import City, city_centre
 from crawler.items import ListingItem
 from crawler.spiders.findtreatment_api import API_URL, FindtreatmentApiSpider
-from pipelines.code_reference import load_code_reference
-from tests.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, FixtureApi, closed_port
-from tests.conftest import API_SAMPLE, CA_API, CODE_REFERENCE, crawl, need_shared
+from common.code_reference import load_code_reference
+from tests.support.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, FixtureApi, closed_port
+from tests.support import API_SAMPLE, CA_API, CODE_REFERENCE, crawl, need_shared
 
 HOUSTON = City("Houston", "TX")
 RESIDENTIAL = {"RES", "RS", "RL", "RD"}

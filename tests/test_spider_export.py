@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import MA_CSV, TX_CSV, TX_XLSX, crawl, need_shared
+from tests.support import MA_CSV, TX_CSV, TX_XLSX, crawl, need_shared
 
 
 def read_feed(path):

@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from pipelines.build import build
-from tests.conftest import MA_CSV, crawl, need_shared
-from tests.test_taxonomy import DESIGN_EVIDENCE
+from tests.support import MA_CSV, crawl, need_shared
+from tests.support import DESIGN_EVIDENCE
 
 CITIES = "Boston, MA;Worcester, MA;Chelsea, MA"
 

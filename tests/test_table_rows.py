@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,8 +10,7 @@ from markupsafe import Markup
 
 from datasette.utils import to_css_class
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
-from table_rows import rows_html  # noqa: E402
+from plugins.table_rows import rows_html
 
 # The row loop of Datasette 0.65's templates/_table.html, verbatim.
 DATASETTE_LOOP = """{% for row in display_rows %}

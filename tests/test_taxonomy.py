@@ -1,20 +1,10 @@
 """The care-level vocabulary and the code reference, both kept as data."""
-from pipelines import vocab
-from pipelines.code_reference import load_code_reference
+from common import vocab
+from common.code_reference import load_code_reference
 from pipelines.taxonomy import care_levels_from_codes, facet_values, is_placeholder
-from tests.conftest import CODE_REFERENCE, need_shared
+from tests.support import CODE_REFERENCE, DESIGN_EVIDENCE, need_shared
 
 # DESIGN.md's table, written out here independently of data/care_level_codes.csv.
-DESIGN_EVIDENCE = {
-    "detox": {"DT", "OD", "RD", "HID"},
-    "inpatient": {"HI", "HIT", "HID"},
-    "residential": {"RES", "RS", "RL", "RD"},
-    "php": {"ODT", "PHDT"},
-    "iop": {"OIT"},
-    "outpatient": {"OP", "ORT", "OMB"},
-}
-
-
 def test_care_level_data_matches_the_design():
     mapping = vocab.care_level_codes()
     for level, codes in DESIGN_EVIDENCE.items():

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import scrapy
 
-from crawler.cities import DEFAULT_CITIES, City, parse_cities, row_key
+from common.places import DEFAULT_CITIES, City, parse_cities, row_key
 
 
 class ListingSpider(scrapy.Spider):

@@ -15,11 +15,11 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
-from crawler.cities import City, CityError, city_centre
+from common.places import City, CityError, city_centre
 from crawler.items import ListingItem
 from crawler.spiders.base import ListingSpider
-from pipelines.code_reference import load_code_reference
-from pipelines.normalize import scrub
+from common.code_reference import load_code_reference
+from common.normalize import scrub
 
 API_URL = "https://findtreatment.gov/locator/exportsAsJson/v2"
 METERS_PER_MILE = 1609.344

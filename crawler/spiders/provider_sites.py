@@ -33,7 +33,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
 
 from crawler.site_items import SitePageItem
-from pipelines.normalize import normalize_website
+from common.normalize import normalize_website
 from pipelines.site_levels import blog_reason, classify_read_page, read_page
 from pipelines.structured_data import extract_structured
 
@@ -125,7 +125,7 @@ class ProviderSitesSpider(scrapy.Spider):
         "REDIRECT_MAX_TIMES": 5,
         "METAREFRESH_ENABLED": True,
         # The listing quality checks are for ListingItem; these items have their own shape.
-        "ITEM_PIPELINES": {"pipelines.item_pipelines.ListingQualityPipeline": None},
+        "ITEM_PIPELINES": {"crawler.item_pipelines.ListingQualityPipeline": None},
     }
 
     def __init__(self, db: str | None = None, urls: str | None = None, max_pages: str = str(DEFAULT_MAX_PAGES),

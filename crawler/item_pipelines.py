@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itemadapter import ItemAdapter
 
-from pipelines import normalize as n
+from common import normalize as n
 
 
 class ListingQualityPipeline:

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tests.local_server import LocalServer
+from tests.support.local_server import LocalServer
 
-SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
+SITES = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                  ".pdf": "application/pdf", ".json": "application/json"}
 

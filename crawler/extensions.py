@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scrapy import signals
 
-from pipelines.progress import Progress
+from common.progress import Progress
 
 
 class TerminalProgress:

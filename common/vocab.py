@@ -6,7 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipelines import paths
+from common import paths
+
+# The JSON-array columns of `programs` faceted through program_facet_values (plugins/facets.py),
+# never by scanning JSON over the whole table: part of the database contract the build writes
+# and the serving side reads.
+FACET_ARRAYS = ("care_levels", "care_levels_any", "payment", "facility_type", "ages", "populations",
+                "languages", "medications")
 
 
 def _read(name: str) -> list[dict[str, str]]:

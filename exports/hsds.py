@@ -1,6 +1,6 @@
 """Export data/programs.db as an Open Referral HSDS 3.0 tabular data package, atomically.
 
-    python -m pipelines.hsds --db data/programs.db --out data/hsds
+    python -m exports.hsds --db data/programs.db --out data/hsds
 
 One program becomes one organization, service, location, physical address and
 service_at_location, plus its phones; the care levels become the terms of the taxonomy
@@ -26,8 +26,8 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines import paths
-from pipelines.normalize import normalize_phone
+from common import paths
+from common.normalize import normalize_phone
 
 SPEC_PATH = paths.DATA / "hsds_package.json"
 # Every exported id is uuid5 of this namespace and a key made of our own ids. Changing it changes

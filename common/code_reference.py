@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines import paths
+from common import paths
 
 
 class CodeReferenceError(RuntimeError):

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tests.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, ROBOTS_TXT
-from tests.local_server import LocalServer
+from tests.support.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, ROBOTS_TXT
+from tests.support.local_server import LocalServer
 
 
 @dataclass

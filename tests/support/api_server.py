@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.local_server import LocalServer
+from tests.support.local_server import LocalServer
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "api"
 API_PATH = "/locator/exportsAsJson/v2"
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 # What a gateway in front of an API answers when the application behind it is down: 200 and HTML.
