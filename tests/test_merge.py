@@ -113,7 +113,7 @@ def test_the_merge_rule_is_recorded_on_each_listing(tmp_path):
 @pytest.fixture(scope="module")
 def api_feed(tmp_path_factory):
     """The saved API responses (tests/fixtures/api), parsed by the real spider, as a feed."""
-    from tests.test_spider_api import make_spider, parse_page
+    from tests.support.api_spider import make_spider, parse_page
 
     spider = make_spider()
     items = [dataclasses.asdict(i) for page in (1, 2, 3) for i in parse_page(spider, page)[0]]

@@ -465,7 +465,7 @@ def api_bodies(draw) -> bytes:
 
 @pytest.fixture(scope="module")
 def api_spider():
-    from tests.test_spider_api import make_spider
+    from tests.support.api_spider import make_spider
 
     return make_spider()
 
@@ -474,7 +474,7 @@ def api_spider():
 @given(body=api_bodies(), page=st.integers(1, 4), cls=st.sampled_from([TextResponse, Response]))
 def test_api_parse_never_raises_and_yields_only_items_and_requests(body, page, cls, api_spider):
     EXAMPLES["api_parse"] += 1
-    from tests.test_spider_api import response_for
+    from tests.support.api_spider import response_for
 
     city = City("Houston", "TX")
     output = list(api_spider.parse(response_for(api_spider, body, page, city, cls), city=city, page=page))

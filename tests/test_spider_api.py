@@ -8,10 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import scrapy
 from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError
-from scrapy.http import Response, TextResponse
-from scrapy.utils.test import get_crawler
+from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
@@ -21,34 +19,9 @@ from crawler.spiders.findtreatment_api import API_URL, FindtreatmentApiSpider
 from common.code_reference import load_code_reference
 from tests.support.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, FixtureApi, closed_port
 from tests.support import API_SAMPLE, CA_API, CODE_REFERENCE, crawl, need_shared
+from tests.support.api_spider import HOUSTON, make_spider, parse, parse_page
 
-HOUSTON = City("Houston", "TX")
 RESIDENTIAL = {"RES", "RS", "RL", "RD"}
-
-
-def make_spider(cities: str = "Houston, TX", **args) -> FindtreatmentApiSpider:
-    need_shared(CODE_REFERENCE)
-    crawler = get_crawler(FindtreatmentApiSpider)
-    return crawler._create_spider(cities=cities, **args)
-
-
-def response_for(spider, body: bytes, page: int, city: City = HOUSTON, cls=TextResponse):
-    url = spider.page_url(city, page)
-    kwargs = {"encoding": "utf-8"} if issubclass(cls, TextResponse) else {}
-    return cls(url=url, body=body, request=scrapy.Request(url), **kwargs)
-
-
-def parse(spider, body: bytes, page: int, city: City = HOUSTON, cls=TextResponse):
-    """Items and requests the spider yields for one saved response."""
-    output = list(spider.parse(response_for(spider, body, page, city, cls), city=city, page=page))
-    items = [o for o in output if isinstance(o, ListingItem)]
-    requests = [o for o in output if isinstance(o, scrapy.Request)]
-    assert len(items) + len(requests) == len(output), output
-    return items, requests
-
-
-def parse_page(spider, page: int):
-    return parse(spider, (FIXTURES / f"houston_page{page}.json").read_bytes(), page)
 
 
 def query(url: str) -> dict[str, str]:
