@@ -110,3 +110,23 @@ def haversine_miles(lat1, lon1, lat2, lon2):
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
+
+
+def table_digests(db: Path, tables=("programs", "program_care_levels", "listings"), leave_out=()) -> dict[str, dict]:
+    """Row count and SHA-256 of every row of each table, rows in a fixed order: equal digests mean
+    the same content, whatever the file's pages look like. `leave_out`: columns not compared."""
+    import hashlib
+    import sqlite3
+
+    digests = {}
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"pragma table_info([{table}])") if r[1] not in leave_out]
+            order = ", ".join(f"[{c}]" for c in columns)
+            digest, count = hashlib.sha256(), 0
+            digest.update(json.dumps(columns).encode())
+            for row in conn.execute(f"select {order} from [{table}] order by {order}"):
+                digest.update(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+                count += 1
+            digests[table] = {"rows": count, "sha256": digest.hexdigest()}
+    return digests
