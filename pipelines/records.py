@@ -76,79 +76,32 @@ def scrub_item(value):
     return value
 
 
+class _Rejected(Exception):
+    """Raised by the checks below with the reason a row cannot be a program."""
+
+
 def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     """Normalize one feed item. Rejects only what cannot be a program: no name, no address,
     no state, or a row the parser flagged; smaller faults (a bad phone) become warnings."""
     if not isinstance(item, dict):
         return Reject(f"not a JSON object but {type(item).__name__}", {"value": item})
-    provenance = {k: n.clean_text(item.get(k)) if isinstance(item.get(k), str) else None for k in REQUIRED_PROVENANCE}
-    missing = [k for k, v in provenance.items() if not v]
-    if missing:
-        return Reject(f"missing provenance: {', '.join(missing)}", item)
-    ref = provenance["source_ref"]
-    if len(ref) > MAX_REF_LENGTH or any(ch.isdigit() and ch not in "0123456789" for ch in ref):
-        # Listings are ordered by the numbers in their reference (pipelines/merge.py).
-        return Reject(f"source_ref {_show(ref)} is not a reference like 'row 17' or 'page 2 row 5'", item)
-    problems = item.get("problems")
-    if problems:
-        texts = [n.clean_text(str(p)) for p in (problems if isinstance(problems, list) else [problems])]
-        return Reject("; ".join(t for t in texts if t) or f"the parser flagged the row: {_show(problems)}", item)
-    name = n.clean_text(item.get("name1"))
-    if not name:
-        raw = item.get("name1")
-        return Reject(f"no name (name1 is {'blank' if raw is None or isinstance(raw, str) else _show(raw)})", item)
-    city_query = n.clean_text(item.get("city_query"))
-    street1, city = n.clean_text(item.get("street1")), n.city_name(item.get("city"), city_query)
-    if not street1 and not city:
-        return Reject("no address (street1 and city are blank)", item)
-    state = n.state_code(item.get("state"))
-    if not state:
-        return Reject(f"state {_show(item.get('state'))} is not a two-letter code", item)
-    codes = item.get("service_codes") or []
-    if not isinstance(codes, list) or not set(map(type, codes)) <= {str}:
-        return Reject("service_codes is not a list of codes", item)
-
-    warnings = []
+    try:
+        provenance = _provenance(item)
+        _check_problems(item.get("problems"))
+        name, city_query, street1, city, state = _place(item)
+        codes = _listed_codes(item.get("service_codes"))
+    except _Rejected as reason:
+        return Reject(str(reason), item)
+    warnings: list[str] = []
     facility_type = (n.clean_text(item.get("facility_type")) or "").upper() or None
     # A placeholder's ~270 codes are never used (they stay in the raw row): don't clean them.
     placeholder = is_placeholder(facility_type, codes, known_code_count)
-    if placeholder:
-        codes = []
-    else:
-        codes = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
-        odd = [c for c in codes if not SERVICE_CODE.fullmatch(c)]
-        if odd:
-            warnings.append(f"service codes {_show(odd)} are not SAMHSA codes; dropped")
-            codes = [c for c in codes if c not in odd]
-
-    phone = n.normalize_phone(item.get("phone"))
-    if item.get("phone") and not phone:
-        warnings.append(f"phone {_show(item.get('phone'))} is not a valid US number")
-    website = n.normalize_website(item.get("website"))
-    if item.get("website") and not website:
-        warnings.append(f"website {_show(item.get('website'))} is not an http(s) address")
-    latitude, longitude = n.coordinate(item.get("latitude"), 90), n.coordinate(item.get("longitude"), 180)
-    if latitude is None or longitude is None:
-        if item.get("latitude") or item.get("longitude"):
-            warnings.append(f"coordinates {_show(item.get('latitude'))}, {_show(item.get('longitude'))} are not usable")
-        latitude = longitude = None
-    unmapped = item.get("unmapped_services") or []
-    if not isinstance(unmapped, list):
-        warnings.append(f"unmapped_services {_show(unmapped)} is not a list; dropped")
-        unmapped = []
-    services = []
-    for u in unmapped:
-        text = n.clean_text(u.get("text")) if isinstance(u, dict) else None
-        if text:
-            services.append({"category_code": n.clean_text(u.get("category_code")),
-                             "category_name": n.clean_text(u.get("category_name")), "text": text})
-        else:
-            warnings.append(f"unmapped service {_show(u)} has no text; dropped")
+    codes = [] if placeholder else _clean_codes(codes, warnings)
+    phone, website = _contact(item, warnings)
+    latitude, longitude = _coordinates(item, warnings)
+    services = _unmapped_services(item.get("unmapped_services"), warnings)
     return Listing(
-        source=provenance["source"],
-        source_url=provenance["source_url"],
-        source_ref=provenance["source_ref"],
-        fetched_at=provenance["fetched_at"],
+        **provenance,
         city_query=city_query,
         name=name,
         alternate_name=n.clean_text(item.get("name2")),
@@ -165,7 +118,92 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
         longitude=longitude,
         facility_type=facility_type,
         placeholder=placeholder,
-        service_codes=[] if placeholder else codes,
+        service_codes=codes,
         unmapped_services=[] if placeholder else services,
         warnings=warnings,
     )
+
+
+def _provenance(item: dict) -> dict[str, str]:
+    provenance = {k: n.clean_text(item.get(k)) if isinstance(item.get(k), str) else None for k in REQUIRED_PROVENANCE}
+    missing = [k for k, v in provenance.items() if not v]
+    if missing:
+        raise _Rejected(f"missing provenance: {', '.join(missing)}")
+    ref = provenance["source_ref"]
+    if len(ref) > MAX_REF_LENGTH or any(ch.isdigit() and ch not in "0123456789" for ch in ref):
+        # Listings are ordered by the numbers in their reference (pipelines/merge.py).
+        raise _Rejected(f"source_ref {_show(ref)} is not a reference like 'row 17' or 'page 2 row 5'")
+    return provenance
+
+
+def _check_problems(problems) -> None:
+    if problems:
+        texts = [n.clean_text(str(p)) for p in (problems if isinstance(problems, list) else [problems])]
+        raise _Rejected("; ".join(t for t in texts if t) or f"the parser flagged the row: {_show(problems)}")
+
+
+def _place(item: dict) -> tuple[str, str | None, str | None, str | None, str]:
+    """(name, city asked for, street, city, state), or _Rejected when a program cannot be placed."""
+    name = n.clean_text(item.get("name1"))
+    if not name:
+        raw = item.get("name1")
+        raise _Rejected(f"no name (name1 is {'blank' if raw is None or isinstance(raw, str) else _show(raw)})")
+    city_query = n.clean_text(item.get("city_query"))
+    street1, city = n.clean_text(item.get("street1")), n.city_name(item.get("city"), city_query)
+    if not street1 and not city:
+        raise _Rejected("no address (street1 and city are blank)")
+    state = n.state_code(item.get("state"))
+    if not state:
+        raise _Rejected(f"state {_show(item.get('state'))} is not a two-letter code")
+    return name, city_query, street1, city, state
+
+
+def _listed_codes(codes) -> list[str]:
+    codes = codes or []
+    if not isinstance(codes, list) or not set(map(type, codes)) <= {str}:
+        raise _Rejected("service_codes is not a list of codes")
+    return codes
+
+
+def _clean_codes(codes: list[str], warnings: list[str]) -> list[str]:
+    codes = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
+    odd = [c for c in codes if not SERVICE_CODE.fullmatch(c)]
+    if odd:
+        warnings.append(f"service codes {_show(odd)} are not SAMHSA codes; dropped")
+    return [c for c in codes if c not in odd]
+
+
+def _contact(item: dict, warnings: list[str]) -> tuple[n.Phone | None, str | None]:
+    phone = n.normalize_phone(item.get("phone"))
+    if item.get("phone") and not phone:
+        warnings.append(f"phone {_show(item.get('phone'))} is not a valid US number")
+    website = n.normalize_website(item.get("website"))
+    if item.get("website") and not website:
+        warnings.append(f"website {_show(item.get('website'))} is not an http(s) address")
+    return phone, website
+
+
+def _coordinates(item: dict, warnings: list[str]) -> tuple[float | None, float | None]:
+    latitude, longitude = n.coordinate(item.get("latitude"), 90), n.coordinate(item.get("longitude"), 180)
+    if latitude is None or longitude is None:
+        if item.get("latitude") or item.get("longitude"):
+            warnings.append(f"coordinates {_show(item.get('latitude'))}, {_show(item.get('longitude'))} are not usable")
+        return None, None
+    return latitude, longitude
+
+
+def _unmapped_services(unmapped, warnings: list[str]) -> list[dict]:
+    """Service texts the source gave that matched no code, cleaned; the unusable ones are warned of."""
+    unmapped = unmapped or []
+    if not isinstance(unmapped, list):
+        warnings.append(f"unmapped_services {_show(unmapped)} is not a list; dropped")
+        return []
+    services = []
+    for u in unmapped:
+        text = n.clean_text(u.get("text")) if isinstance(u, dict) else None
+        if text:
+            services.append({"category_code": n.clean_text(u.get("category_code")),
+                             "category_name": n.clean_text(u.get("category_name")), "text": text})
+        else:
+            warnings.append(f"unmapped service {_show(u)} has no text; dropped")
+    return services
