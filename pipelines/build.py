@@ -17,6 +17,7 @@ from collections import Counter, deque
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -213,21 +214,35 @@ class _FeedText:
             os.close(fd)
 
 
+class _ProgramListing(NamedTuple):
+    """A staged listing joined to its program id, in the order _program_chunks selects them."""
+    program_id: str
+    listing: bytes
+    match_key: str
+    rule: str | None
+    feed: int
+    offset: int
+    length: int
+    raw: str | None
+
+
 def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
-    """Programs in id order, in chunks: ([(program id, where its listings' raw JSON is)], the
-    rows of rows.program_tables for them). Only a chunk's listings are in memory at a time."""
-    staged = conn.execute(
+    """Programs in id order, in chunks: ([(program id, [rows.RawPlace of each listing])], the
+    rows.ProgramTables of each). Only a chunk's listings are in memory at a time."""
+    staged = map(_ProgramListing._make, conn.execute(
         "select r.program_id, s.listing, s.match_key, k.rule, s.feed, s.offset, s.length, s.raw from temp.staged s "
         "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
         "order by r.program_id, s.id"
-    )
-    programs = ((program_id, list(group)) for program_id, group in itertools.groupby(staged, key=lambda r: r[0]))
+    ))
+    programs = ((program_id, list(group)) for program_id, group in itertools.groupby(staged, key=lambda r: r.program_id))
     chunks = chunked(programs, CHUNK)
 
     def work():
         for chunk in chunks:
-            heads.append([(pid, [g[4:] for g in group]) for pid, group in chunk])
-            yield [(pid, [g[1:4] for g in group], site_rows.get(pid, [])) for pid, group in chunk]
+            heads.append([(pid, [rows.RawPlace(m.feed, m.offset, m.length, m.raw) for m in group])
+                          for pid, group in chunk])
+            yield [(pid, [rows.ProgramMember(m.listing, m.match_key, m.rule) for m in group], site_rows.get(pid, []))
+                   for pid, group in chunk]
 
     heads = deque()
     for results in workers.map(rows.program_tables, work(), reference):
@@ -314,17 +329,16 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
     lines = chunked(_feed_lines(feeds), CHUNK)
     for results in workers.map(rows.stage_lines, lines, feeds, len(reference.codes)):
         progress.tick(len(results))
-        for kind, values, about in results:
-            if kind == "reject":
-                staged.rejects_per_feed[str(feeds[values])] += 1
-                batches.add("rejects", about)
+        for result in results:
+            if isinstance(result, rows.StagedReject):
+                staged.rejects_per_feed[str(feeds[result.feed_index])] += 1
+                batches.add("rejects", result.row)
                 continue
-            source, city_query, fetched_at, placeholder = about
             staged.listings += 1
-            staged.placeholders += placeholder
-            staged.scope.add((source, city_query))
-            staged.when = max(staged.when or fetched_at, fetched_at)
-            batches.add_values("temp.staged", values)
+            staged.placeholders += result.placeholder
+            staged.scope.add((result.source, result.city_query))
+            staged.when = max(staged.when or result.fetched_at, result.fetched_at)
+            batches.add_values("temp.staged", result.row)
     batches.flush()
     progress.done()
     return staged
@@ -347,7 +361,8 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     with closing(_FeedText(feeds)) as feed_text:
         for staged, results in _program_chunks(conn, site_rows, workers, reference):
             progress.tick(len(results))
-            for (program_id, places), (row, care_levels, services, listings) in zip(staged, results):
+            for (program_id, places), tables in zip(staged, results):
+                row = tables.program
                 while before is not None and before["id"] < program_id:
                     before = next(before_rows, None)
                 if previous:
@@ -356,11 +371,11 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
                         batches.add("temp.new_changes", c)
                 cities[f"{row['city']}, {row['state']}"] += 1
                 batches.add("programs", row)
-                for care_level in care_levels:
+                for care_level in tables.care_levels:
                     batches.add("program_care_levels", care_level)
-                batches.add_values("temp.program_codes", (program_id, *services))
-                for listing, (feed, offset, length, raw) in zip(listings, places):
-                    batches.add_values("listings", (*listing, raw or feed_text.read(feed, offset, length)))
+                batches.add_values("temp.program_codes", (program_id, *tables.services))
+                for listing, place in zip(tables.listings, places):
+                    batches.add_values("listings", (*listing, place.raw or feed_text.read(place.feed, place.offset, place.length)))
         batches.flush()
     progress.done()
     schema.program_services(db, "temp.program_codes")

@@ -7,6 +7,7 @@ import json
 import pickle
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from common import normalize as n
 from common import vocab
@@ -43,11 +44,45 @@ def _parse_feed_line(line: str, where: str):
     return item, False
 
 
-def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path], known_code_count: int) -> list[tuple]:
-    """Feed lines (feed index, line number, byte offset, line) as ("listing", staged values,
-    listing) or ("reject", feed index, reject row). The staged values are STAGED_COLUMNS; the
-    listing is pickled there, because this build wrote it and this build reads it back. Its raw
-    JSON stays in the feed (read back by offset), unless lone surrogates had to be replaced."""
+class StagedRow(NamedTuple):
+    """A listing as pass 1 stages it (temp.staged): its merge key and what the merge rules compare,
+    the pickled Listing, and where its raw JSON is in the feed (`raw` only when it had to be
+    rewritten)."""
+    match_key: str
+    bucket: str
+    phone: str | None
+    host: str | None
+    listing: bytes
+    feed: int
+    offset: int
+    length: int
+    raw: str | None
+
+
+STAGED_COLUMNS = StagedRow._fields
+
+
+class StagedListing(NamedTuple):
+    """A feed line that became a listing: its staged row and what the build counts of it."""
+    row: StagedRow
+    source: str
+    city_query: str | None
+    fetched_at: str
+    placeholder: bool
+
+
+class StagedReject(NamedTuple):
+    """A feed line that became a reject: which feed, and its rejects row."""
+    feed_index: int
+    row: dict
+
+
+def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
+                known_code_count: int) -> list[StagedListing | StagedReject]:
+    """Feed lines (feed index, line number, byte offset, line), each as a StagedListing or a
+    StagedReject. The listing is pickled, because this build wrote it and this build reads it
+    back; its raw JSON stays in the feed (read back by offset), unless lone surrogates had to
+    be replaced."""
     out = []
     for feed_index, number, offset, line in chunk:
         feed = feeds[feed_index]
@@ -55,33 +90,55 @@ def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path], kno
         item, scrubbed = _parse_feed_line(text, f"{feed.name} line {number}")
         result = item if isinstance(item, Reject) else listing_from_item(item, known_code_count)
         if isinstance(result, Reject):
-            out.append(("reject", feed_index, reject_row(result, feed, number)))
+            out.append(StagedReject(feed_index, reject_row(result, feed, number)))
             continue
-        replaced = _json(item) if scrubbed else None  # the item as stored, not the line
         key = key_text(result.merge_key)
-        staged = (key, key.split("|", 2)[2], result.phone.e164 if result.phone else None,
-                  website_host(result.website), pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
-                  feed_index, offset, len(line), replaced)
-        out.append(("listing", staged, (result.source, result.city_query, result.fetched_at, result.placeholder)))
+        row = StagedRow(
+            match_key=key, bucket=key.split("|", 2)[2], phone=result.phone.e164 if result.phone else None,
+            host=website_host(result.website), listing=pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
+            feed=feed_index, offset=offset, length=len(line),
+            raw=_json(item) if scrubbed else None,  # the item as stored, not the line
+        )
+        out.append(StagedListing(row, result.source, result.city_query, result.fetched_at, result.placeholder))
     return out
 
 
-STAGED_COLUMNS = ("match_key", "bucket", "phone", "host", "listing", "feed", "offset", "length", "raw")
+class ProgramMember(NamedTuple):
+    """One staged listing of a program, as pass 3 reads it back: the pickled Listing, its merge
+    key, and the merge rule that joined its key to the program's (None for the first key)."""
+    listing: bytes
+    match_key: str
+    rule: str | None
 
 
-def program_from_staged(program_id: str, group: list[tuple]) -> Program:
-    """A program from its staged rows (listing pickle, match key, rule), in feed order."""
-    first_key, first_rule = group[0][1], group[0][2]
+class RawPlace(NamedTuple):
+    """Where a listing's raw JSON is: its feed and byte range, or the rewritten text itself."""
+    feed: int
+    offset: int
+    length: int
+    raw: str | None
+
+
+class ProgramTables(NamedTuple):
+    """A program's rows in every table, as a worker makes them."""
+    program: dict  # the programs row
+    care_levels: list[dict]  # program_care_levels rows
+    services: tuple[str, str | None]  # service_lists(): codes and unmatched texts, as JSON
+    listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
+
+
+def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
+    """A program from its staged members, in feed order."""
+    first = group[0]
     merged_by = {
-        i: RULE_SAME_KEY if g[1] == first_key else (g[2] or first_rule or RULE_SAME_KEY)
-        for i, g in enumerate(group) if i
+        i: RULE_SAME_KEY if m.match_key == first.match_key else (m.rule or first.rule or RULE_SAME_KEY)
+        for i, m in enumerate(group) if i
     }
-    return Program(program_id, [pickle.loads(g[0]) for g in group], merged_by)
+    return Program(program_id, [pickle.loads(m.listing) for m in group], merged_by)
 
 
-def program_tables(chunk: list[tuple], reference) -> list[tuple]:
-    """For each (program id, staged rows, website findings): (programs row, program_care_levels
-    rows, service_lists, listings values without their raw, last column)."""
+def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], reference) -> list[ProgramTables]:
+    """For each (program id, staged members, website findings): its rows in every table."""
     out = []
     for program_id, group, site_rows in chunk:
         program = program_from_staged(program_id, group)
@@ -91,9 +148,10 @@ def program_tables(chunk: list[tuple], reference) -> list[tuple]:
              "source_ref": listing.source_ref, "seen": listing.fetched_at}
             for level, listing, codes in program.care_level_evidence()
         ] + list(site_rows)
-        listings = [listing_values(program, i, listing, g[1]) for i, (listing, g) in enumerate(zip(program.listings, group))]
-        out.append((program_row(program, reference, site_rows), care_levels,
-                    service_lists(program), listings))
+        listings = [listing_values(program, i, listing, member.match_key)
+                    for i, (listing, member) in enumerate(zip(program.listings, group))]
+        out.append(ProgramTables(program_row(program, reference, site_rows), care_levels,
+                                 service_lists(program), listings))
     return out
 
 
