@@ -183,17 +183,12 @@ def reject_row(reject: Reject, feed: Path, line: int) -> dict:
 
 
 def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict:
+    """The programs row of a merged program (the columns of schema.PROGRAMS_COLUMNS)."""
     first = program.first
     phones = program.phones()
     websites = program.websites()
     latitude, longitude = program.location()
-    codes = program.service_codes
-    facets = program.facets()
-    detail = program.has_service_detail
-    names = [reference.codes[c].name for c in codes if c in reference.codes]
-    names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
     seen = sorted(l.fetched_at for l in program.listings)
-    website_levels = [lv for lv in vocab.care_levels() if any(r["care_level"] == lv for r in site_rows)]
     return {
         "id": program.id,
         "name": first.name,
@@ -203,30 +198,14 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "state": first.state,
         "zip": first.zip,
         "county": first.county,
-        "phone": phones[0].display if phones else None,
-        "phone_e164": phones[0].e164 if phones else None,
-        "phone_extension": phones[0].extension if phones else None,
-        "phone_tel": phones[0].tel_uri if phones else None,
-        "phones": _json([p.display for p in phones]),
-        "intake_phone": next((l.intake_phone.display for l in program.listings if l.intake_phone), None),
+        **_phone_columns(program, phones),
         "website": websites[0] if websites else None,
         "websites": _json(websites),
         "latitude": latitude,
         "longitude": longitude,
         "facility_type": _json(program.facility_types()),
-        "care_levels": _json(program.care_levels),
-        "website_care_levels": _json(website_levels),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
-        "payment": _json(facets.get("payment", [])),
-        "ages": _json(facets.get("ages", [])),
-        "populations": _json(facets.get("populations", [])),
-        "languages": _json(facets.get("languages", [])),
-        "medications": _json(facets.get("medications", [])),
-        # Unknown, not "no", when the source gave no service detail.
-        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
-        "has_service_detail": int(detail),
-        "service_count": len(codes),
-        "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,
+        **_care_level_columns(program, site_rows),
+        **_service_columns(program, reference),
         "sources": _json(sorted({l.source for l in program.listings})),
         "source_urls": _json(list(dict.fromkeys(l.source_url for l in program.listings))),
         "listing_count": len(program.listings),
@@ -234,16 +213,61 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "last_seen": seen[-1],
         "status": "listed",
         "missing_since": None,
-        "popup": _json({
-            "title": first.name,
-            "description": " · ".join(filter(None, [
-                ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
-                phones[0].display if phones else None,
-                first.address,
-            ])),
-            "link": f"/program/{program.id}",
-        }),
+        "popup": _popup(program, phones),
     }
+
+
+def _phone_columns(program: Program, phones: list) -> dict:
+    main = phones[0] if phones else None
+    return {
+        "phone": main.display if main else None,
+        "phone_e164": main.e164 if main else None,
+        "phone_extension": main.extension if main else None,
+        "phone_tel": main.tel_uri if main else None,
+        "phones": _json([p.display for p in phones]),
+        "intake_phone": next((l.intake_phone.display for l in program.listings if l.intake_phone), None),
+    }
+
+
+def _care_level_columns(program: Program, site_rows: list[dict]) -> dict:
+    """SAMHSA's levels, the website's, and either, each in the vocabulary's order."""
+    website_levels = [lv for lv in vocab.care_levels() if any(r["care_level"] == lv for r in site_rows)]
+    return {
+        "care_levels": _json(program.care_levels),
+        "website_care_levels": _json(website_levels),
+        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
+    }
+
+
+def _service_columns(program: Program, reference) -> dict:
+    """The facets derived from the service codes, and the services in words for full-text search."""
+    codes = program.service_codes
+    facets = program.facets()
+    detail = program.has_service_detail
+    names = [reference.codes[c].name for c in codes if c in reference.codes]
+    names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
+    return {
+        **{facet: _json(facets.get(facet, [])) for facet in ("payment", "ages", "populations", "languages", "medications")},
+        # Unknown, not "no", when the source gave no service detail.
+        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
+        "has_service_detail": int(detail),
+        "service_count": len(codes),
+        "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,
+    }
+
+
+def _popup(program: Program, phones: list) -> str:
+    """The map marker's popup (datasette-cluster-map): name, levels, phone, address."""
+    first = program.first
+    return _json({
+        "title": first.name,
+        "description": " · ".join(filter(None, [
+            ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
+            phones[0].display if phones else None,
+            first.address,
+        ])),
+        "link": f"/program/{program.id}",
+    })
 
 
 def service_lists(program: Program) -> tuple[str, str | None]:
