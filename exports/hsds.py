@@ -185,54 +185,30 @@ def phone_rows(program: dict, service_id: str, texts: dict) -> list[dict]:
 
 def program_rows(program: dict, db: dict, spec: dict) -> tuple[dict[str, list[dict]], list[str]]:
     """The HSDS rows of one program, by resource name, and what had to be left out, and why."""
-    texts = spec["texts"]
     pid = program["id"]
-    org_id, service_id, location_id = hsds_id("organization", pid), hsds_id("service", pid), hsds_id("location", pid)
+    ids = {kind: hsds_id(kind, pid) for kind in ("organization", "service", "location")}
     levels = db["levels_by_program"].get(pid, [])
     rows: dict[str, list[dict]] = {
-        "organization": [{
-            "id": org_id,
-            "name": program["name"],
-            "alternate_name": program["alternate_name"],
-            "description": organization_description(
-                json.loads(program["facility_type"] or "[]"), db["facility_types"], texts
-            ),
-            "website": program["website"],
-        }],
-        "service": [{
-            "id": service_id,
-            "organization_id": org_id,
-            "name": program["name"],
-            "alternate_name": program["alternate_name"],
-            "description": service_description(
-                levels, bool(program["has_service_detail"]), db["care_level_by_slug"], texts
-            ),
-            "url": program["website"],
-            "email": None,
-            "status": service_status(program.get("status"), spec["service_status"]),
-        }],
+        "organization": [organization_row(program, ids, db, spec)],
+        "service": [service_row(program, ids, levels, db, spec)],
         "location": [{
-            "id": location_id,
+            "id": ids["location"],
             "location_type": "physical",
-            "organization_id": org_id,
+            "organization_id": ids["organization"],
             "name": program["name"],
             "latitude": program["latitude"],
             "longitude": program["longitude"],
         }],
         "address": [],
-        "phone": phone_rows(program, service_id, texts),
+        "phone": phone_rows(program, ids["service"], spec["texts"]),
         "service_at_location": [{
             "id": hsds_id("service_at_location", pid),
-            "service_id": service_id,
-            "location_id": location_id,
+            "service_id": ids["service"],
+            "location_id": ids["location"],
         }],
         "attribute": [
-            {
-                "id": hsds_id("attribute", pid, slug),
-                "link_id": service_id,
-                "link_entity": "service",
-                "taxonomy_term_id": term_id(spec, slug),
-            }
+            {"id": hsds_id("attribute", pid, slug), "link_id": ids["service"], "link_entity": "service",
+             "taxonomy_term_id": term_id(spec, slug)}
             for slug in levels
         ],
     }
@@ -241,8 +217,40 @@ def program_rows(program: dict, db: dict, spec: dict) -> tuple[dict[str, list[di
         # HSDS requires every part of an address: an incomplete one is left out, said out loud,
         # and the location (with its coordinates) stays.
         return rows, [f"programs row {pid}: no {', '.join(missing)}: its address is left out of addresses.csv"]
-    rows["address"].append({
-        "id": hsds_id("address", pid),
+    rows["address"].append(address_row(program, ids["location"]))
+    return rows, []
+
+
+def organization_row(program: dict, ids: dict, db: dict, spec: dict) -> dict:
+    return {
+        "id": ids["organization"],
+        "name": program["name"],
+        "alternate_name": program["alternate_name"],
+        "description": organization_description(
+            json.loads(program["facility_type"] or "[]"), db["facility_types"], spec["texts"]
+        ),
+        "website": program["website"],
+    }
+
+
+def service_row(program: dict, ids: dict, levels: list[str], db: dict, spec: dict) -> dict:
+    return {
+        "id": ids["service"],
+        "organization_id": ids["organization"],
+        "name": program["name"],
+        "alternate_name": program["alternate_name"],
+        "description": service_description(
+            levels, bool(program["has_service_detail"]), db["care_level_by_slug"], spec["texts"]
+        ),
+        "url": program["website"],
+        "email": None,
+        "status": service_status(program.get("status"), spec["service_status"]),
+    }
+
+
+def address_row(program: dict, location_id: str) -> dict:
+    return {
+        "id": hsds_id("address", program["id"]),
         "location_id": location_id,
         "address_1": program["address"],
         "city": program["city"],
@@ -250,8 +258,7 @@ def program_rows(program: dict, db: dict, spec: dict) -> tuple[dict[str, list[di
         "postal_code": program["zip"],
         "country": "US",
         "address_type": "physical",
-    })
-    return rows, []
+    }
 
 
 def package_tables(db: dict, spec: dict) -> tuple[dict[str, list[dict]], list[str]]:
