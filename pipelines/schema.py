@@ -1,6 +1,8 @@
 """The declared schema of data/programs.db (the database contract of DESIGN.md)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlite_utils
 
 from common.vocab import FACET_ARRAYS
@@ -50,78 +52,65 @@ PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources",
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]
 
 
+class Table(NamedTuple):
+    columns: dict
+    pk: str | tuple[str, ...]
+    foreign_keys: tuple = ()
+    not_null: frozenset = frozenset()
+
+
+# Every table, in the order it is created (a foreign key names a table above it).
+TABLES = {
+    "care_levels": Table(
+        {"slug": str, "label": str, "asam_level": str, "sort_order": int, "description": str}, pk="slug"),
+    "facility_types": Table({"code": str, "label": str, "description": str}, pk="code"),
+    "service_codes": Table(
+        {"code": str, "name": str, "category_code": str, "category_name": str,
+         "description": str, "substance_use": int, "mental_health": int, "both": int},
+        pk="code"),
+    "care_level_codes": Table(
+        {"service_code": str, "care_level": str}, pk=("service_code", "care_level"),
+        foreign_keys=(("care_level", "care_levels", "slug"),)),
+    "programs": Table(PROGRAMS, pk="id", not_null=frozenset(PROGRAMS_NOT_NULL)),
+    "program_care_levels": Table(
+        {"program_id": str, "care_level": str, "source": str, "evidence": str,
+         "source_url": str, "source_ref": str, "seen": str},
+        pk=("program_id", "care_level", "source", "source_ref"),
+        foreign_keys=(("program_id", "programs", "id"), ("care_level", "care_levels", "slug"))),
+    # service_code is null for a text the source gave that matches no code;
+    # service_name is null for a code the reference does not list (UBN, CT, MSNH).
+    "program_services": Table(
+        {"id": int, "program_id": str, "service_code": str, "service_name": str,
+         "category_code": str, "category_name": str},
+        pk="id", foreign_keys=(("program_id", "programs", "id"),)),
+    "listings": Table(
+        {"id": int, "program_id": str, "source": str, "source_url": str, "source_ref": str,
+         "fetched_at": str, "city_query": str, "facility_type": str, "placeholder": int,
+         "match_key": str, "merged_by": str, "warnings": str, "raw": str},
+        pk="id", foreign_keys=(("program_id", "programs", "id"),)),
+    "program_changes": Table(
+        {"id": int, "program_id": str, "field": str, "old": str, "new": str, "changed_at": str}, pk="id"),
+    "crawl_runs": Table(
+        {"run_id": str, "spider": str, "source_url": str, "cities": str, "started": str,
+         "finished": str, "status": str, "error": str, "items": int, "rejects": int,
+         "feed": str, "stats": str},
+        pk="run_id"),
+    "program_facet_values": Table(
+        {"program_id": str, "facet": str, "value": str}, pk=("program_id", "facet", "value"),
+        foreign_keys=(("program_id", "programs", "id"),)),
+    "facet_counts": Table({"facet": str, "value": str, "count": int}, pk=("facet", "value")),
+    "rejects": Table(
+        {"id": int, "source": str, "source_url": str, "source_ref": str, "fetched_at": str,
+         "city_query": str, "reason": str, "raw": str},
+        pk="id"),
+}
+
+
 def create(db: sqlite_utils.Database) -> None:
     """Create every table with its declared columns, keys and foreign keys."""
-    db["care_levels"].create(
-        {"slug": str, "label": str, "asam_level": str, "sort_order": int, "description": str},
-        pk="slug",
-    )
-    db["facility_types"].create({"code": str, "label": str, "description": str}, pk="code")
-    db["service_codes"].create(
-        {
-            "code": str, "name": str, "category_code": str, "category_name": str,
-            "description": str, "substance_use": int, "mental_health": int, "both": int,
-        },
-        pk="code",
-    )
-    db["care_level_codes"].create(
-        {"service_code": str, "care_level": str},
-        pk=("service_code", "care_level"),
-        foreign_keys=[("care_level", "care_levels", "slug")],
-    )
-    db["programs"].create(PROGRAMS, pk="id", not_null=PROGRAMS_NOT_NULL)
-    db["program_care_levels"].create(
-        {
-            "program_id": str, "care_level": str, "source": str, "evidence": str,
-            "source_url": str, "source_ref": str, "seen": str,
-        },
-        pk=("program_id", "care_level", "source", "source_ref"),
-        foreign_keys=[("program_id", "programs", "id"), ("care_level", "care_levels", "slug")],
-    )
-    db["program_services"].create(
-        {
-            # service_code is null for a text the source gave that matches no code;
-            # service_name is null for a code the reference does not list (UBN, CT, MSNH).
-            "id": int, "program_id": str, "service_code": str, "service_name": str,
-            "category_code": str, "category_name": str,
-        },
-        pk="id",
-        foreign_keys=[("program_id", "programs", "id")],
-    )
-    db["listings"].create(
-        {
-            "id": int, "program_id": str, "source": str, "source_url": str, "source_ref": str,
-            "fetched_at": str, "city_query": str, "facility_type": str, "placeholder": int,
-            "match_key": str, "merged_by": str, "warnings": str, "raw": str,
-        },
-        pk="id",
-        foreign_keys=[("program_id", "programs", "id")],
-    )
-    db["program_changes"].create(
-        {"id": int, "program_id": str, "field": str, "old": str, "new": str, "changed_at": str},
-        pk="id",
-    )
-    db["crawl_runs"].create(
-        {
-            "run_id": str, "spider": str, "source_url": str, "cities": str, "started": str,
-            "finished": str, "status": str, "error": str, "items": int, "rejects": int,
-            "feed": str, "stats": str,
-        },
-        pk="run_id",
-    )
-    db["program_facet_values"].create(
-        {"program_id": str, "facet": str, "value": str},
-        pk=("program_id", "facet", "value"),
-        foreign_keys=[("program_id", "programs", "id")],
-    )
-    db["facet_counts"].create({"facet": str, "value": str, "count": int}, pk=("facet", "value"))
-    db["rejects"].create(
-        {
-            "id": int, "source": str, "source_url": str, "source_ref": str, "fetched_at": str,
-            "city_query": str, "reason": str, "raw": str,
-        },
-        pk="id",
-    )
+    for name, table in TABLES.items():
+        db[name].create(table.columns, pk=table.pk, foreign_keys=list(table.foreign_keys) or None,
+                        not_null=set(table.not_null) or None)
 
 
 def program_services(db: sqlite_utils.Database, lists: str) -> None:
