@@ -7,13 +7,12 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+import us
+
 DEFAULT_CITIES = "Houston, TX;Dallas, TX"
 
-# USPS codes of the states, DC and territories that SAMHSA lists.
-STATE_CODES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP".split()
-)
+# USPS codes of the states, DC and the territories (PR, GU, VI, AS, MP) that SAMHSA lists.
+STATE_CODES = frozenset(state.abbr for state in [*us.states.STATES_AND_TERRITORIES, us.states.DC])
 
 
 class CityError(ValueError):
