@@ -3,11 +3,11 @@ tests/fixtures/api, so the real crawl command can be run end to end without a ne
 from __future__ import annotations
 
 import socket
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-from tests.support.local_server import LocalServer
+from werkzeug import Request, Response
+
+from tests.support.stand_in import StandIn, answer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "api"
 API_PATH = "/locator/exportsAsJson/v2"
@@ -24,7 +24,7 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-class FixtureApi(LocalServer):
+class FixtureApi(StandIn):
     """Serve the API in one of three modes:
 
     - "pages": /locator/exportsAsJson/v2?...&page=N answers houston_pageN.json (404 past the last);
@@ -34,42 +34,28 @@ class FixtureApi(LocalServer):
     `seen` lists (path, query dict) for every request, robots.txt included.
     """
 
+    path = API_PATH
+
     def __init__(self, mode: str = "pages"):
+        super().__init__()
         self.mode = mode
         self.seen: list[tuple[str, dict[str, list[str]]]] = []
-        api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                api.seen.append((parts.path, query))
-                if parts.path == "/robots.txt":
-                    return self.answer(200, "text/plain", ROBOTS_TXT)
-                if parts.path != API_PATH:
-                    return self.answer(404, "text/plain", b"not found\n")
-                if api.mode == "html":
-                    return self.answer(200, "text/html; charset=utf-8", HTML_ERROR_PAGE)
-                if api.mode == "empty":
-                    return self.answer(200, "application/json", fixture("houston_empty.json"))
-                path = FIXTURES / f"houston_page{query.get('page', ['1'])[0]}.json"
-                if not path.is_file():
-                    return self.answer(404, "application/json", b'{"error": "no such page"}')
-                return self.answer(200, "application/json", path.read_bytes())
-
-            def answer(self, status: int, content_type: str, body: bytes):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):  # keep the test output quiet
-                pass
-
-        self.serve(Handler)
-        self.url = f"http://127.0.0.1:{self.port}{API_PATH}"
-
+    def handle(self, request: Request) -> Response:
+        query = request.args.to_dict(flat=False)
+        self.seen.append((request.path, query))
+        if request.path == "/robots.txt":
+            return answer(200, "text/plain", ROBOTS_TXT)
+        if request.path != API_PATH:
+            return answer(404, "text/plain", b"not found\n")
+        if self.mode == "html":
+            return answer(200, "text/html; charset=utf-8", HTML_ERROR_PAGE)
+        if self.mode == "empty":
+            return answer(200, "application/json", fixture("houston_empty.json"))
+        path = FIXTURES / f"houston_page{query.get('page', ['1'])[0]}.json"
+        if not path.is_file():
+            return answer(404, "application/json", b'{"error": "no such page"}')
+        return answer(200, "application/json", path.read_bytes())
 
     def pages_seen(self) -> list[int]:
         return [int(q["page"][0]) for p, q in self.seen if p == API_PATH and "page" in q]

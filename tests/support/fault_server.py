@@ -1,6 +1,6 @@
 """A stand-in for FindTreatment.gov's JSON API that misbehaves on purpose, on 127.0.0.1 only.
 
-It serves the saved search (tests/fixtures/api/houston_page{1,2,3}.json) like tests/api_server.py,
+It serves the saved search (tests/fixtures/api/houston_page{1,2,3}.json) like tests/support/api_server.py,
 except where a fault script says otherwise. A script maps a page number to what that page
 answers, attempt by attempt:
 
@@ -27,11 +27,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlsplit
+
+from werkzeug import Request, Response
 
 from tests.support.api_server import API_PATH, FIXTURES, HTML_ERROR_PAGE, ROBOTS_TXT
-from tests.support.local_server import LocalServer
+from tests.support.stand_in import StandIn, answer
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Seen:
     path: str
     page: int | None
     attempt: int  # 1 for the first request of that page
-    arrived: float  # time.monotonic() when the request line was read
+    arrived: float  # time.monotonic() when the request arrived
     fault: str
 
 
@@ -48,80 +48,76 @@ def page_body(page: int) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-class FaultServer(LocalServer):
+def status_fault(status: str, arg: str, body: bytes) -> Response:
+    headers = {"Retry-After": arg.partition("=")[2]} if arg.startswith("retry-after=") else {}
+    error = json.dumps({"error": f"fault {status}", "status": int(status)}).encode()
+    return answer(int(status), "application/json", error, headers)
+
+
+def sleep_fault(kind: str, arg: str, body: bytes) -> Response:
+    time.sleep(float(kind.partition("=")[2]))
+    return answer(200, "application/json", body)
+
+
+def dataloss_fault(kind: str, arg: str, body: bytes) -> Response:
+    """Half the page under the whole page's Content-Length, then the connection is dropped."""
+    def half_then_hang_up():
+        yield body[: len(body) // 2]
+        raise ConnectionAbortedError("fault: dataloss")
+
+    return Response(half_then_hang_up(), status=200, content_type="application/json",
+                    headers={"Content-Length": str(len(body)), "Connection": "close"})
+
+
+def layout_fault(kind: str, arg: str, body: bytes) -> Response:
+    data = json.loads(body)
+    data["results"] = data.pop("rows")
+    return answer(200, "application/json", json.dumps(data).encode())
+
+
+FAULTS = {
+    "truncated": lambda kind, arg, body: answer(200, "application/json", body[: len(body) // 2]),
+    "dataloss": dataloss_fault,
+    "html": lambda kind, arg, body: answer(200, "text/html; charset=utf-8", HTML_ERROR_PAGE),
+    "empty": lambda kind, arg, body: answer(200, "application/json", (FIXTURES / "houston_empty.json").read_bytes()),
+    "layout": layout_fault,
+    "ok": lambda kind, arg, body: answer(200, "application/json", body),
+}
+
+
+class FaultServer(StandIn):
+    path = API_PATH
+
     def __init__(self, script: dict[int, list[str] | str] | None = None):
+        super().__init__()
         self.script = script or {}
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                arrived = time.monotonic()
-                parts = urlsplit(self.path)
-                if parts.path == "/robots.txt":
-                    server.record(Seen(parts.path, None, 1, arrived, "ok"))
-                    return self.answer(200, "text/plain", ROBOTS_TXT)
-                if parts.path != API_PATH:
-                    server.record(Seen(parts.path, None, 1, arrived, "404"))
-                    return self.answer(404, "text/plain", b"not found\n")
-                page = int(parse_qs(parts.query).get("page", ["1"])[0])
-                fault = server.arrive(parts.path, page, arrived)
-                try:
-                    self.misbehave(page, fault)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout): what the fault was for
+    def handle(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        if request.path == "/robots.txt":
+            self.record(Seen(request.path, None, 1, arrived, "ok"))
+            return answer(200, "text/plain", ROBOTS_TXT)
+        if request.path != API_PATH:
+            self.record(Seen(request.path, None, 1, arrived, "404"))
+            return answer(404, "text/plain", b"not found\n")
+        page = int(request.args.get("page", "1"))
+        return self.misbehave(page, self.arrive(request.path, page, arrived))
 
-            def misbehave(self, page: int, fault: str):
-                body = page_body(page)
-                if body is None:
-                    return self.answer(404, "application/json", b'{"error": "no such page"}')
-                kind, _, arg = fault.partition(" ")
-                if kind.isdigit():
-                    headers = {}
-                    if arg.startswith("retry-after="):
-                        headers["Retry-After"] = arg.partition("=")[2]
-                    error = json.dumps({"error": f"fault {kind}", "status": int(kind)}).encode()
-                    return self.answer(int(kind), "application/json", error, headers)
-                if kind.startswith("sleep="):
-                    time.sleep(float(kind.partition("=")[2]))
-                    return self.answer(200, "application/json", body)
-                if kind == "truncated":
-                    return self.answer(200, "application/json", body[: len(body) // 2])
-                if kind == "dataloss":
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    return None  # HTTP/1.0: the connection closes, short of Content-Length
-                if kind == "html":
-                    return self.answer(200, "text/html; charset=utf-8", HTML_ERROR_PAGE)
-                if kind == "empty":
-                    return self.answer(200, "application/json", (FIXTURES / "houston_empty.json").read_bytes())
-                if kind == "layout":
-                    data = json.loads(body)
-                    data["results"] = data.pop("rows")
-                    return self.answer(200, "application/json", json.dumps(data).encode())
-                if kind == "ok":
-                    return self.answer(200, "application/json", body)
-                raise ValueError(f"unknown fault {fault!r}")
-
-            def answer(self, status: int, content_type: str, body: bytes, headers: dict | None = None):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):  # keep the test output quiet
-                pass
-
-        self.serve(Handler)
-        self.url = f"http://127.0.0.1:{self.port}{API_PATH}"
+    @staticmethod
+    def misbehave(page: int, fault: str) -> Response:
+        body = page_body(page)
+        if body is None:
+            return answer(404, "application/json", b'{"error": "no such page"}')
+        kind, _, arg = fault.partition(" ")
+        if kind.isdigit():
+            return status_fault(kind, arg, body)
+        if kind.startswith("sleep="):
+            return sleep_fault(kind, arg, body)
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}")
+        return FAULTS[kind](kind, arg, body)
 
     def arrive(self, path: str, page: int, arrived: float) -> str:
         """Record a request for a page; return the fault its attempt answers with."""
