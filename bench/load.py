@@ -23,18 +23,13 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
+from bench.stats import percentile
 from common.vocab import FACET_ARRAYS
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_MAX_REQUESTS = 100_000
 KINDS = ("search", "facet", "program", "json", "find", "national")
 SEARCHES = ("intensive outpatient", "medicaid", "veterans", "spanish", "residential detox")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def check_local(base: str) -> str:

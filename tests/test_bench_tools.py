@@ -1,5 +1,7 @@
 """The benchmark's instruments (bench/): the synthetic national export is a real wide export, its
-feed is what the real spider writes, and the load tool runs against a served build without error.
+feed is what the real spider writes, the load tool runs against a served build without error, the
+build's floor is the same database, the tracer captures the SQL a page runs, the serving settings
+are those `make serve` applies, and memory and percentiles are measured as stated.
 `make bench` itself is not run here (it takes minutes); see BENCHMARKS.md."""
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 from bench import synthetic_export
 from bench.load import timed_out_facets
-from bench.run import write_feed
+from bench.generate import write_feed
 from crawler.export_format import read_export
 from pipelines.taxonomy import is_placeholder
 from tests.support import CODE_REFERENCE, MA_CSV, ROOT, TX_CSV, crawl, need_shared, served
@@ -119,8 +121,8 @@ def test_timed_out_facets_are_found_in_json_and_html():
 
 
 @pytest.fixture(scope="module")
-def tiny_server(synthetic, tmp_path_factory):
-    """The synthetic export built into programs.db and served by `make serve` on a free port."""
+def tiny_db(synthetic, tmp_path_factory):
+    """The synthetic export built into programs.db by the real build."""
     from pipelines.build import build
 
     tmp = tmp_path_factory.mktemp("tiny")
@@ -129,7 +131,13 @@ def tiny_server(synthetic, tmp_path_factory):
     db = tmp / "programs.db"
     counts = build([feed], db, quiet=True)
     assert counts["programs"] == PROGRAMS  # every SU/MH twin merged, nothing else
-    with served(db) as base:
+    return db
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tiny_db):
+    """The tiny build served by `make serve` on a free port."""
+    with served(tiny_db) as base:
         yield base
 
 
@@ -150,3 +158,131 @@ def test_load_tool_refuses_other_hosts():
     result = subprocess.run([sys.executable, "-m", "bench.load", "--base", "http://example.org", "--seconds", "1"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "127.0.0.1" in result.stderr
+
+
+# --- the build's floor -------------------------------------------------------------------------
+
+def _immutable(db):
+    import sqlite3
+
+    return sqlite3.connect(f"file:{db}?immutable=1", uri=True)
+
+
+def test_the_floor_is_the_built_database_written_again_by_plain_sqlite(tiny_db, tmp_path):
+    from bench.baselines import write_floor
+
+    floor = tmp_path / "floor.db"
+    times = write_floor(tiny_db, floor, threads=2)
+    built, again = _immutable(tiny_db), _immutable(floor)
+    schema = "select type, name, tbl_name, sql from sqlite_master order by type, name"
+    assert again.execute(schema).fetchall() == built.execute(schema).fetchall()  # tables, indexes, FTS
+    kinds = dict(built.execute("select name, type from pragma_table_list where schema = 'main'").fetchall())
+    assert kinds["programs_fts"] == "virtual" and kinds["programs_fts_data"] == "shadow"
+    assert {"programs", "listings", "program_services", "program_facet_values", "sqlite_stat1"} <= set(kinds)
+    plain = [name for name, kind in kinds.items() if kind == "table" and not name.startswith("sqlite_schema")]
+    for table in plain:  # the same rows with the same rowids, ANALYZE's statistics included
+        rows = f"select {'rowid, ' if table != 'sqlite_stat1' else ''}* from [{table}] order by 1, 2, 3"
+        assert again.execute(rows).fetchall() == built.execute(rows).fetchall(), table
+    assert times.rows == sum(built.execute(f"select count(*) from [{t}]").fetchone()[0]
+                             for t in plain if t != "sqlite_stat1")
+    word = built.execute("select name from programs order by id limit 1").fetchone()[0].split()[0]
+    search = "select rowid, rank from programs_fts where programs_fts match ? order by rank"
+    found = built.execute(search, [word]).fetchall()
+    assert found and again.execute(search, [word]).fetchall() == found  # same tokenizer, same index
+    assert again.execute("pragma page_size").fetchone() == built.execute("pragma page_size").fetchone() == (8192,)
+    assert times.seconds == times.tables + times.indexes + times.fts + times.analyze > 0
+
+
+def test_the_raw_baseline_is_one_plain_table_of_the_feed(synthetic, tmp_path):
+    from bench.baselines import raw_insert
+
+    feed = tmp_path / "feed.jsonl"
+    items = write_feed(synthetic, feed)
+    assert raw_insert(feed, tmp_path / "raw.db") == items
+    conn = _immutable(tmp_path / "raw.db")
+    assert [r[0] for r in conn.execute("select name from sqlite_master")] == ["listings_raw"]  # no index
+    first = json.loads(feed.read_text().splitlines()[0])
+    row = conn.execute("select name1, service_codes from listings_raw where rowid = 1").fetchone()
+    assert row == (first["name1"], json.dumps(first["service_codes"], ensure_ascii=False))
+
+
+# --- serving: the settings, the tracer ---------------------------------------------------------
+
+def test_until_the_settings_have_their_own_file_they_are_read_from_the_serve_recipe(tmp_path):
+    from bench.serving import recipe_kwargs, recipe_settings
+
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(
+        "first:\n\techo --setting not_this one\n\n"
+        "serve: install\n\tdatasette inspect $(DB) --inspect-file $(DB).inspect.json\n"
+        "\tdatasette serve -i $(DB) --inspect-file $(DB).inspect.json -m metadata.yml \\\n"
+        "\t\t--setting suggest_facets off \\\n\t\t--setting sql_time_limit_ms 1000 -p $(PORT)\n\n"
+        "after:\n\techo --setting nor_this one\n")
+    assert recipe_settings(makefile) == {"suggest_facets": False, "sql_time_limit_ms": 1000}
+    db = tmp_path / "x.db"
+    (tmp_path / "x.db.inspect.json").write_text('{"x": {"hash": "h", "size": 1, "tables": {}}}')
+    kwargs = recipe_kwargs(db, makefile, facet_time_limit_ms=5)
+    assert kwargs["metadata"]["title"] == "Treatment program directory" and kwargs["plugins_dir"] is None
+    assert kwargs["settings"] == {"suggest_facets": False, "sql_time_limit_ms": 1000, "facet_time_limit_ms": 5}
+    assert kwargs["immutables"] == [str(db)] and kwargs["inspect_data"]["x"]["hash"] == "h"
+
+
+def test_the_bench_serves_with_the_settings_make_serve_applies(tiny_server, tiny_db):
+    import httpx
+
+    from bench.capture import twin
+    from bench.serving import datasette_settings, inspect_file
+
+    served_settings = httpx.get(tiny_server + "/-/settings.json").json()
+    settings = datasette_settings()
+    assert settings and {k: served_settings[k] for k in settings} == settings
+    assert inspect_file(tiny_db) == tiny_db.parent / "programs.db.inspect.json"  # written by make serve
+    ds = twin(tiny_db)  # the capturing twin: the same settings, the time limits lifted
+    assert ds.setting("max_returned_rows") == served_settings["max_returned_rows"]
+    assert ds.setting("suggest_facets") == served_settings["suggest_facets"]
+    assert ds.setting("sql_time_limit_ms") == ds.setting("facet_time_limit_ms") == 600_000
+    assert {p["name"] for p in ds._plugins()} >= {"facets.py", "find.py"}  # plugins/, as served
+
+
+async def test_the_tracer_captures_the_sql_a_page_runs(tiny_db):
+    from bench.capture import capture_sql
+    from bench.measure_serving import raw_connection
+
+    conn = _immutable(tiny_db)
+    program_id, city = conn.execute("select id, city from programs order by id limit 1").fetchone()
+    program, search = f"/program/{program_id}", "/programs/search.json?q=" + city.split()[0]
+    sql, statuses = await capture_sql(tiny_db, [program, search])
+    assert statuses == {program: 200, search: 200}
+    assert ("select * from programs where id = ?", [program_id]) in sql[program]
+    assert len(sql[program]) == 7  # the program, its care levels, services, listings, changes, vocabularies
+    ranked = [(q, params) for q, params in sql[search] if "programs_fts" in q]
+    assert len(ranked) == 1 and ranked[0][1]["q"] == city.split()[0]
+    raw = raw_connection(tiny_db)
+    assert raw.execute(*ranked[0]).fetchall()  # the captured statement runs as it is, and finds rows
+    assert raw.execute(*sql[program][[q for q, _ in sql[program]].index("select * from programs where id = ?")]
+                       ).fetchone()[0] == program_id
+
+
+# --- memory and percentiles --------------------------------------------------------------------
+
+def test_memory_is_the_peak_of_the_process_and_of_its_workers():
+    from bench.measure import run_measured
+
+    mib = 1 << 20
+    child = "import time; block = b'x' * (80 << 20); time.sleep(0.6)"
+    parent = ("import subprocess, sys; block = b'x' * (40 << 20); "
+              f"subprocess.run([sys.executable, '-c', {child!r}], check=True); print('done')")
+    m = run_measured([sys.executable, "-c", parent])
+    assert m.returncode == 0 and m.stdout == "done\n"
+    assert 40 * mib < m.peak_rss < 80 * mib  # the command's own process: its block, not its child's
+    assert m.tree_peak_rss > 120 * mib  # both blocks at once
+    assert 0.6 < m.seconds < 30
+
+
+def test_percentiles_interpolate_within_the_samples():
+    from bench.stats import percentile
+
+    assert percentile(list(range(1, 31)), 95) == pytest.approx(28.55)
+    assert percentile(list(range(1, 31)), 50) == 15.5
+    assert percentile([3.0, 1.0, 100.0], 95) <= 100.0  # never past the largest sample
+    assert percentile([7.0], 95) == 7.0
