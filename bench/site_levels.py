@@ -1,5 +1,7 @@
-"""Benchmark of the provider-website care-level classifier (pipelines.site_levels) on the labelled
-pages: per level, precision, recall and support against the levels a careful reader assigned.
+"""Benchmark of the provider-website care-level classifier on the labelled pages: per level,
+precision, recall and support against the levels a careful reader assigned. Each page goes the
+way a crawled page goes: read by the spider's reader (crawler.page_reading), written to and read
+back from a feed line as JSON, then judged by the build (pipelines.site_levels).
 
     python -m bench.site_levels [--labelled DIR] [--errors]
 
@@ -11,17 +13,33 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from common import vocab
-from pipelines.site_levels import classify_page
+from crawler.page_reading import read_page
+from crawler.site_items import SitePageItem
+from pipelines.site_judging import Finding
+from pipelines.site_levels import judge_item
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "fixtures" / "sites" / "labelled"
 TARGET_PRECISION = 0.95
 TARGET_RECALL = 0.80
+
+
+def feed_item(html: str | bytes, url: str, program_id: str | None = None) -> dict:
+    """The provider_sites feed item the spider writes for this page, as the build reads it back."""
+    item = SitePageItem(program_id=program_id, url=url, site=url, fetched_at="2024-01-01T00:00:00Z",
+                        **read_page(html, url).as_feed())
+    return json.loads(json.dumps(asdict(item)))
+
+
+def classify_page(html: str | bytes, url: str) -> list[Finding]:
+    """The levels of care a page states, as a crawl and a build would find them."""
+    return [Finding(**f) for f in judge_item(feed_item(html, url))["findings"]]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
 from common.progress import Progress, Stopwatch
 from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
-from pipelines.site_levels import program_care_level_rows
+from pipelines.site_levels import judge_item, program_care_level_rows
 from pipelines.workers import WorkerCountError, Workers, chunked, worker_count
 
 
@@ -465,17 +465,17 @@ def _write_vocabularies(db, reference) -> None:
 
 
 def load_site_findings(path: Path | None) -> dict[str, list[dict]]:
-    """Care levels programs' own websites state (the provider_sites feed), as program_care_levels
-    rows by program id. A site shared by several programs says nothing about any one of them:
-    precision first, so its findings are not attributed."""
+    """Care levels programs' own websites state, judged here from what the provider_sites feed
+    read (so a change to data/site_level_phrases.csv needs a build, not a crawl), as
+    program_care_levels rows by program id. A site shared by several programs says nothing about
+    any one of them: precision first, so its pages are not judged for any."""
     if not path or not Path(path).is_file():
         return {}
-    items = []
-    for _, item in read_feed(Path(path)):
-        if isinstance(item, dict) and len(item.get("site_programs") or [item.get("program_id")]) <= 1:
-            items.append(item)
+    judged = (judge_item(item) for _, item in read_feed(Path(path))
+              if isinstance(item, dict) and item.get("program_id")
+              and len(item.get("site_programs") or [item.get("program_id")]) <= 1)
     rows: dict[str, list[dict]] = {}
-    for row in program_care_level_rows(items):
+    for row in program_care_level_rows(judged):
         rows.setdefault(row["program_id"], []).append(row)
     return rows
 

@@ -1,25 +1,18 @@
-"""What a provider's page says about the provider in schema.org markup (JSON-LD and microdata, read
-with extruct), reduced to a small dict:
+"""What a provider's page says about the provider in schema.org markup, reduced to a small dict,
+from the JSON-LD objects and microdata items the provider_sites spider stored for the page
+(crawler.page_reading reads them, with extruct; the build summarises them here):
 
-    extract_structured(html, url) -> {"type", "types", "name", "telephone", "address",
-                                      "opening_hours", "description", "same_as", "url", "syntax"}
+    extract_structured(item) -> {"type", "types", "name", "telephone", "address",
+                                 "opening_hours", "description", "same_as", "url", "syntax"}
 
 Only organisation-like nodes count (MedicalClinic, MedicalOrganization, LocalBusiness and kin);
 the most specific one is taken and its gaps filled from the others. A page without such markup
-gives {}. A broken JSON-LD block is skipped, not fatal: the other blocks still count.
+gives {}.
 """
 from __future__ import annotations
 
-import logging
 import re
-
-import extruct
-from extruct.jsonld import JsonLdExtractor
-from extruct.utils import parse_html
-
-from pipelines.site_levels import json_objects
-
-logger = logging.getLogger(__name__)
+from collections.abc import Iterable
 
 # Most specific first: the first type found in this order is the node described.
 ORG_TYPES = (
@@ -114,35 +107,28 @@ def _summary(node: dict) -> dict:
     return summary
 
 
-def schema_nodes(html: str | bytes, url: str) -> list[tuple[str, dict]]:
-    """(syntax, node) for every JSON-LD and microdata node of the page, nested ones included."""
-    try:
-        tree = parse_html(html.encode("utf-8") if isinstance(html, str) else html, encoding="utf-8")
-    except Exception as exc:  # lxml raises several kinds on garbage; the page just has no data
-        logger.debug("%s: not parseable as HTML (%s)", url, exc)
-        return []
-    found: list[tuple[str, dict]] = []
-    extractor = JsonLdExtractor()
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = extractor.extract_items(script, base_url=url)
-        except ValueError as exc:  # one broken block must not hide the others
-            logger.debug("%s: a JSON-LD block is not valid JSON (%s)", url, exc)
-            continue
-        found += [("json-ld", node) for node in json_objects(data)]
-    try:
-        microdata = extruct.extract(tree, base_url=url, syntaxes=["microdata"], uniform=True, errors="log")
-    except Exception as exc:  # extruct's microdata walker on odd markup; the JSON-LD still counts
-        logger.debug("%s: microdata not readable (%s)", url, exc)
-        microdata = {}
-    found += [("microdata", node) for node in json_objects(microdata.get("microdata", []))]
-    return found
+def json_objects(value) -> Iterable[dict]:
+    """Every object in parsed JSON (JSON-LD or microdata items), @graph and nesting included."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from json_objects(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from json_objects(inner)
 
 
-def extract_structured(html: str | bytes, url: str) -> dict:
-    """The provider's schema.org description on this page, as a small dict ({} when none)."""
+def schema_nodes(item: dict) -> list[tuple[str, dict]]:
+    """(syntax, node) for every JSON-LD and microdata node of a provider_sites feed item, nested ones included."""
+    return ([("json-ld", node) for node in json_objects(item.get("json_ld") or [])]
+            + [("microdata", node) for node in json_objects(item.get("microdata") or [])])
+
+
+def extract_structured(item: dict) -> dict:
+    """The provider's schema.org description on a page (a provider_sites feed item), as a small
+    dict ({} when none)."""
     ranked: list[tuple[int, int, str, dict, list[str]]] = []
-    for order, (syntax, node) in enumerate(schema_nodes(html, url)):
+    for order, (syntax, node) in enumerate(schema_nodes(item)):
         types = _types(node)
         ranks = [ORG_TYPES.index(t) for t in types if t in ORG_TYPES]
         if ranks:

@@ -1,12 +1,15 @@
 """The provider_sites spider, offline: sample provider websites served on 127.0.0.1
-(tests/fixtures/sites, through tests/sites_server.py) and crawled by the real
-`scrapy crawl provider_sites` command, plus its arguments and manners checked directly."""
+(tests/fixtures/sites, through tests/support/sites_server.py) and crawled by the real
+`scrapy crawl provider_sites` command, plus its arguments and manners checked directly. The
+feed holds what the spider read; what the pages state is judged as the build judges it
+(pipelines.site_levels.judge_item)."""
 from __future__ import annotations
 
 import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,8 @@ from scrapy.http import Headers
 from scrapy.utils.test import get_crawler
 
 from crawler.site_items import SitePageItem
-from crawler.spiders.provider_sites import ProviderSitesSpider, parse_urls, site_host
-from pipelines.site_levels import program_care_level_rows
+from crawler.spiders.provider_sites import ProviderSitesSpider, is_blog_link, parse_urls, site_host
+from pipelines.site_levels import judge_item, program_care_level_rows
 from tests.support.sites_server import SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +65,9 @@ def two_sites(tmp_path_factory):
 
 
 def pages_of(items: list[dict], server: SiteServer) -> dict[str, dict]:
-    return {item["url"].removeprefix(server.url.rstrip("/")): item for item in items if item["url"].startswith(server.url)}
+    """The site's pages by path, each judged as the build judges it."""
+    return {item["url"].removeprefix(server.url.rstrip("/")): judge_item(item)
+            for item in items if item["url"].startswith(server.url)}
 
 
 # --- the crawl, end to end ------------------------------------------------------------------
@@ -132,6 +137,21 @@ def test_items_carry_the_program_the_page_findings_with_quotes_and_structured_da
     assert {f["level"] for item in read.values() for f in item["findings"]} == {"iop", "php"}
 
 
+def test_the_feed_holds_what_each_page_said_with_its_place_and_nothing_judged(two_sites):
+    sunnyvale = two_sites["sunnyvale"]
+    [home] = [item for item in two_sites["items"] if item["url"] == sunnyvale.url]
+    assert "findings" not in home and "structured" not in home and "page_kind" not in home
+    assert home["title"] == "Sunnyvale Recovery | Mental Health Day Treatment in Dallas"
+    assert home["meta"] == {"og:site_name": ["Sunnyvale Recovery"]} and home["classes"] == {"body": ["home", "page"]}
+    assert [node["@type"] for node in home["json_ld"][0]["@graph"]] == ["WebSite", "MedicalClinic"]
+    blocks = home["blocks"]
+    assert {"text": "Mental health day treatment in Dallas", "kind": "heading", "heading": 1} in blocks
+    assert {"text": "Intensive outpatient program", "kind": "item", "lead_in": "Learn more"} in blocks
+    # Navigation and footer are kept, marked as furniture, and so not judged.
+    assert {"text": "Intensive Outpatient", "kind": "item", "lead_in": "Programs", "furniture": "header"} in blocks
+    assert {"text": "Detox · Residential · PHP · IOP", "kind": "para", "furniture": "footer"} in blocks
+
+
 def test_a_bare_url_gives_items_without_a_program(two_sites):
     northside = pages_of(two_sites["items"], two_sites["northside"])
     assert northside and all(item["program_id"] is None for item in northside.values())
@@ -158,7 +178,7 @@ def test_websites_come_from_the_database_and_a_shared_site_serves_each_of_its_pr
         assert len(sunnyvale.pages_seen()) == 2
     assert {item["program_id"] for item in items} == {"p1", "p2"}
     assert all(item["site_programs"] == ["p1", "p2"] for item in items)
-    rows = program_care_level_rows(items)
+    rows = program_care_level_rows(judge_item(item) for item in items)
     assert {(r["program_id"], r["care_level"]) for r in rows} == {("p1", "iop"), ("p1", "php"), ("p2", "iop"), ("p2", "php")}
     assert {r["source"] for r in rows} == {"provider website"}
 
@@ -218,6 +238,31 @@ async def test_only_one_request_per_site_leaves_at_a_time():
     assert spider.next_request(spider.sites["https://a.example/"]) is None  # nothing more until answered
 
 
+@pytest.mark.parametrize("url, blog", [
+    ("https://a.example/blog/what-is-iop/", True), ("https://a.example/2023/04/iop/", True),
+    ("https://a.example/careers.html", True), ("https://a.example/programs/iop/", False),
+    ("https://a.example/", False),
+])
+def test_links_to_blog_like_pages_are_not_followed(url, blog):
+    assert is_blog_link(url) is blog
+
+
+def test_a_page_is_parsed_once_the_tree_scrapy_made_is_read(monkeypatch):
+    from scrapy.http import HtmlResponse
+
+    import crawler.page_reading
+
+    spider = make_spider(urls="p1=https://a.example/")
+    body = (ROOT / "tests" / "fixtures" / "sites" / "sunnyvale" / "index.html").read_bytes()
+    request = scrapy.Request("https://a.example/", meta={"provider_page": True, "site_url": "https://a.example/"})
+    response = HtmlResponse("https://a.example/", body=body, encoding="utf-8", request=request)
+    spider.crawler.stats.open_spider()
+    monkeypatch.setattr(crawler.page_reading, "Selector", None)  # a second parse would fail here
+    [item] = [out for out in spider.read(spider.sites["https://a.example/"], response) if isinstance(out, SitePageItem)]
+    assert item.json_ld and any(b["text"] == "Mental health day treatment in Dallas" for b in item.blocks)
+    assert [f["level"] for f in judge_item(item)["findings"]] == ["iop", "php"]
+
+
 def test_same_site_ignores_www_and_keeps_the_port():
     assert site_host("https://www.a.example/x") == site_host("http://a.example/") == "a.example"
     assert site_host("http://127.0.0.1:8001/") != site_host("http://127.0.0.1:8002/")
@@ -225,4 +270,6 @@ def test_same_site_ignores_www_and_keeps_the_port():
 
 def test_the_item_is_its_own_shape():
     item = SitePageItem(program_id="p1", url="https://a.example/", site="https://a.example/", fetched_at="2024-01-01T00:00:00Z")
-    assert (item.findings, item.structured, item.page_kind, item.site_programs) == ([], {}, "page", [])
+    judged = judge_item(asdict(item))
+    assert (judged["findings"], judged["structured"], judged["page_kind"], item.site_programs) == ([], {}, "page", [])
+    assert (item.title, item.blocks, item.json_ld, item.microdata, item.meta, item.classes) == ("", [], [], [], {}, {})

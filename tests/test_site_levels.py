@@ -1,24 +1,34 @@
-"""The provider-website care-level classifier (pipelines.site_levels), its vocabulary
-(data/site_level_phrases.csv), the schema.org reader (pipelines.structured_data), the rows it
-gives program_care_levels, and the benchmark on the labelled pages."""
+"""The provider-website care-level classifier: the spider's reader (crawler.page_reading), the
+build's judge (pipelines.site_levels, site_judging) and its vocabulary (data/site_level_phrases.csv,
+pipelines.site_vocabulary), the schema.org summary (pipelines.structured_data), the rows it gives
+program_care_levels, and the benchmark on the labelled pages. Pages go the way a crawled page
+goes: read, written to a feed line and read back, judged (bench.site_levels.feed_item)."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 
 import pytest
 
 from bench import site_levels as bench
-from pipelines.site_levels import (
-    SOURCE, Finding, classify_page, find_mentions, load_vocabulary, program_care_level_rows, read_page,
-)
-from pipelines.structured_data import extract_structured
+from bench.site_levels import classify_page, feed_item
+from crawler.page_reading import read_page
+from pipelines import structured_data
+from pipelines.site_judging import Finding, find_mentions
+from pipelines.site_levels import SOURCE, page_of, program_care_level_rows
+from pipelines.site_vocabulary import PHRASES, load_vocabulary
 
 URL = "https://www.riversiderecovery.example/programs/"
 
 
 def levels(text: str, url: str = URL) -> list[str]:
     return [f.level for f in classify_page(text, url)]
+
+
+def extract_structured(page: str, url: str) -> dict:
+    """The schema.org summary the build makes of a page the spider read."""
+    return structured_data.extract_structured(feed_item(page, url))
 
 
 def html(main: str, *, title: str = "Programs | Riverside Recovery", head: str = "", body_class: str = "page",
@@ -156,7 +166,21 @@ def test_navigation_header_footer_sidebar_and_forms_are_not_read():
         <form><label>Program</label><select><option>Intensive Outpatient</option></select></form>""",
                 nav=nav, footer=footer)
     assert levels(page) == []
-    assert [b.text for b in read_page(page, URL).blocks] == ["Our family program meets on Saturdays."]
+    assert [b.text for b in read_page(page, URL).content] == ["Our family program meets on Saturdays."]
+    # ...but kept in the reading, marked with where it sits, for the build to leave out.
+    furniture = {b.text: b.furniture for b in read_page(page, URL).blocks if b.furniture}
+    assert (furniture["Detox"], furniture["Residential"], furniture["Residential Treatment"]) == ("header", "aside", "footer")
+    assert (furniture["We offer inpatient care."], furniture["We offer outpatient care."]) == ("class sidebar-main", "hidden")
+
+
+def test_furniture_inside_a_paragraph_neither_splits_nor_joins_the_pages_own_text():
+    page = html('<p>Our programs include detox<span class="sr-only"> (opens menu)</span> and residential care.'
+                '<nav><a href="/">Home</a></nav> Call us today.</p>')
+    reading = read_page(page, URL)
+    assert [b.text for b in reading.content] == ["Our programs include detox and residential care. Call us today."]
+    assert [(b.text, b.furniture) for b in reading.blocks if b.furniture] == [
+        ("(opens menu)", "class sr-only"), ("Home", "nav")]
+    assert levels(page) == ["residential", "detox"]
 
 
 def test_a_layout_wrapper_named_like_furniture_is_still_read():
@@ -175,7 +199,7 @@ def test_a_layout_wrapper_named_like_furniture_is_still_read():
                head='<meta property="article:published_time" content="2023-04-11T09:00:00+00:00">')),
 ])
 def test_blog_like_pages_state_no_levels(url, page):
-    assert read_page(page, url).is_blog_like
+    assert page_of(feed_item(page, url)).is_blog_like
     assert classify_page(page, url) == []
 
 
@@ -203,6 +227,21 @@ def test_mentions_take_the_longest_phrase():
 def test_the_vocabulary_has_phrases_for_every_care_level():
     voc = load_vocabulary()
     assert {level for level, _ in voc.levels} == {"iop", "php", "outpatient", "residential", "inpatient", "detox"}
+
+
+def test_the_build_reads_the_phrase_file_it_is_pointed_at_and_a_changed_file_again(tmp_path, monkeypatch):
+    copy = tmp_path / "phrases.csv"
+    text = PHRASES.read_text(encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TREATMENT_SITE_PHRASES", str(copy))
+    page = html("<p>We offer day treatment for adults.</p>")
+    assert levels(page) == ["php"]
+    copy.write_text(text.replace("level,php,\"\\bday[\\s-]+treatment\"", "level,outpatient,\"\\bday[\\s-]+treatment\""),
+                    encoding="utf-8")
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000))  # a coarse clock
+    assert levels(page) == ["outpatient"]
+    monkeypatch.delenv("TREATMENT_SITE_PHRASES")
+    assert levels(page) == ["php"]
 
 
 @pytest.mark.parametrize("row, message", [

