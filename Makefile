@@ -49,10 +49,10 @@ demo: data serve
 data: crawl build
 
 crawl: install
-	$(BIN)/python -m crawler.crawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
 
 crawl-live: install
-	$(BIN)/python -m crawler.crawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED) $(JOB)
 
 build: install
 	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink) \
@@ -60,7 +60,7 @@ build: install
 
 # Live: read the websites of the programs in $(DB) for the care levels they state; then `make build`.
 sites: install
-	$(BIN)/python -m crawler.crawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED) $(JOB)
 
 run: install
 	$(MAKE) --no-print-directory crawl-live

@@ -257,7 +257,10 @@ def _service_columns(program: Program, reference) -> dict:
 
 
 def _popup(program: Program, phones: list) -> str:
-    """The map marker's popup (datasette-cluster-map): name, levels, phone, address."""
+    """The map marker's popup (datasette-cluster-map): name, levels, phone, address, and a link
+    to the program's page relative to the page the map is on (a table or query page,
+    /<database>/<name>): right under any base_url and database name, so nothing stored depends
+    on where the database is served."""
     first = program.first
     return _json({
         "title": first.name,
@@ -266,7 +269,7 @@ def _popup(program: Program, phones: list) -> str:
             phones[0].display if phones else None,
             first.address,
         ])),
-        "link": f"/program/{program.id}",
+        "link": f"../program/{program.id}",
     })
 
 

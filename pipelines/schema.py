@@ -46,7 +46,7 @@ PROGRAMS = {
     "last_seen": str,
     "status": str,  # "listed", or "missing" when the latest crawl of its city no longer found it
     "missing_since": str,
-    "popup": str,  # JSON {title, description, link} for datasette-cluster-map's marker popups
+    "popup": str,  # JSON {title, description, link} for datasette-cluster-map's popups; link relative
 }
 PROGRAMS_NOT_NULL = {"name", "state", "facility_type", "care_levels", "sources", "first_seen", "last_seen", "status"}
 FTS_COLUMNS = ["name", "alternate_name", "address", "city", "services_text"]

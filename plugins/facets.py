@@ -30,7 +30,8 @@ from datasette.utils import path_with_added_args, path_with_removed_args
 from common.vocab import FACET_ARRAYS
 
 VALUES_TABLE = "program_facet_values"
-# The programs table page, as HTML, JSON or CSV, in whatever database file it is served from.
+# The programs table page, as HTML, JSON or CSV, in whatever database file it is served from
+# (the path after base_url).
 PROGRAMS_TABLE_PATH = re.compile(r"^/[^/]+/programs(?:\.(?:json|csv))?$")
 COUNTS_TABLE = "facet_counts"
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
@@ -119,8 +120,10 @@ class ValuesFacet(Facet):
                     "value": value,
                     "label": value,
                     "count": row["count"],
-                    "toggle_url": self.ds.absolute_url(
-                        self.request, change(self.request, {f"{column}__arraycontains": value})),
+                    # As Datasette's own facets: the request's path (base_url off, plugins/base_url.py)
+                    # with base_url put back.
+                    "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(
+                        change(self.request, {f"{column}__arraycontains": value}))),
                     "selected": selected,
                 })
             results.append({
@@ -158,6 +161,12 @@ def filters_from_request(request, database, table, datasette):
     return index_prefilter
 
 
+def route_path(path: str, base_url: str) -> str:
+    """The path Datasette routes: the request's path with base_url taken off, if it has it (this
+    wrapper may run before or after plugins/base_url.py's)."""
+    return "/" + path[len(base_url):] if base_url != "/" and path.startswith(base_url) else path
+
+
 def array_facets_to_values(query_string: bytes) -> bytes:
     """`_facet_array=<column>` of an indexed column becomes `_facet_values=<column>`."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
@@ -173,7 +182,8 @@ def asgi_wrapper(datasette):
     nationally (DESIGN.md); the values facet gives the same counts from an index."""
     def wrap(app):
         async def programs_array_facets_from_index(scope, receive, send):
-            if scope.get("type") == "http" and scope.get("query_string") and PROGRAMS_TABLE_PATH.match(scope.get("path", "")):
+            if (scope.get("type") == "http" and scope.get("query_string")
+                    and PROGRAMS_TABLE_PATH.match(route_path(scope.get("path", ""), datasette.setting("base_url")))):
                 scope = dict(scope, query_string=array_facets_to_values(scope["query_string"]))
             await app(scope, receive, send)
         return programs_array_facets_from_index

@@ -1,7 +1,9 @@
 """The pages for a person looking for help: /find (near me) and /program/<id> (one program).
 
-Both read the same database Datasette serves; /find runs the canned query `nearby` of
-metadata.yml, so the page and the researchers' JSON API (/programs/nearby.json) agree.
+Both read the directory's database, whatever Datasette serves it as (directory_database.py);
+/find runs the canned query `nearby` of metadata.yml, so the page and the researchers' JSON API
+(/programs/nearby.json) agree. Every link they make goes through `datasette.urls`, so it holds
+under any `base_url`.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from common.places import CityError, resolve_place
+from plugins.directory_database import directory_database
 
-DATABASE = "programs"
 WEBSITE_SOURCE = "provider website"  # program_care_levels.source of levels a program's site states
 DISTANCES = (5, 10, 25, 50)
 DEFAULT_MILES = 10
@@ -73,7 +75,8 @@ def _card(row, levels, facility_labels) -> dict:
 
 
 async def find_page(datasette, request):
-    db = datasette.get_database(DATABASE)
+    database = directory_database(datasette)
+    db = datasette.get_database(database)
     levels = await _care_levels(db)
     args = request.args
     near = (args.get("near") or "").strip()[:100]
@@ -99,21 +102,23 @@ async def find_page(datasette, request):
         else:
             params = {"lat": place.latitude, "lon": place.longitude, "miles": miles,
                       "level": level, "payment": payment}
-            query = await datasette.get_canned_query(DATABASE, "nearby", request.actor)
+            query = await datasette.get_canned_query(database, "nearby", request.actor)
             rows = await db.execute(query["sql"], params)
             context["place"] = place
             labels = await _facility_labels(db)
             context["results"] = [_card(r, levels, labels) for r in rows]
-            context["json_url"] = "/programs/nearby.json?" + urlencode({**params, "_shape": "array"})
+            context["json_url"] = (datasette.urls.query(database, "nearby", format="json") + "?"
+                                   + urlencode({**params, "_shape": "array"}))
             wider = next((d for d in DISTANCES if d > miles), None)
             if wider and not context["results"]:
-                context["wider"] = "/find?" + urlencode({"near": near, "miles": wider, "level": level, "payment": payment})
+                context["wider"] = datasette.urls.path("/find") + "?" + urlencode(
+                    {"near": near, "miles": wider, "level": level, "payment": payment})
     html = await datasette.render_template("find.html", context, request=request)
     return Response.html(html, status=status)
 
 
 async def program_page(datasette, request):
-    db = datasette.get_database(DATABASE)
+    db = datasette.get_database(directory_database(datasette))
     program_id = request.url_vars["id"]
     rows = await db.execute("select * from programs where id = ?", [program_id])
     row = rows.first()
@@ -167,7 +172,7 @@ def extra_template_vars(template, datasette):
         return {}
 
     async def inner():
-        db = datasette.get_database(DATABASE)
+        db = datasette.get_database(directory_database(datasette))
         cities = await db.execute(
             "select city, state, count(*) as n from programs where city is not null "
             "group by city, state order by n desc, city limit 8"

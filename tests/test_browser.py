@@ -1,19 +1,26 @@
 """The pages for a person, in a real browser: Debian's chromium driven by Playwright against
-the directory served by `make serve`. Screenshots go to test-output/screenshots/."""
+the directory served by `make serve`, at the root and under a base_url. Screenshots go to
+test-output/screenshots/."""
 from __future__ import annotations
 
 import json
 import re
 import sqlite3
+import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.support import SCREENSHOTS, haversine_miles
+from common import serving
+from tests.support import ROOT, SCREENSHOTS, haversine_miles, served
 
 PHONE = {"width": 375, "height": 667}
 ZIP_77002 = (29.7594, -95.3594)  # the zipcodes package's centroid, as the page resolves it
 TEL = re.compile(r"^tel:\+1-\d{3}-\d{3}-\d{4}(;ext=\d+)?$")
+BASE_URL = "/dir/"
+# Every URL a page names for the browser to follow or load, resolved as the browser resolves it.
+PAGE_URLS = """[...document.querySelectorAll('a[href], link[href], script[src], img[src], form[action]')]
+    .map(e => e.tagName === 'FORM' ? new URL(e.getAttribute('action'), document.baseURI).href : (e.href || e.src))"""
 
 
 @pytest.fixture
@@ -171,3 +178,85 @@ def test_the_same_search_as_json_for_researchers(phone, server):
         rows = json.load(response)
     assert [r["id"] for r in rows] == ids
     assert all("Medicaid" in json.loads(r["payment"]) and r["miles"] <= 10 for r in rows)
+
+
+# --- Under a base_url ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def dir_server(built_db, tmp_path_factory):
+    """`make serve` of a configuration directory that is the project's (metadata.yml, plugins/,
+    templates/ linked) with base_url added to its settings.json; yields the directory's URL."""
+    config = tmp_path_factory.mktemp("config")
+    for name in ("metadata.yml", "plugins", "templates"):
+        (config / name).symlink_to(ROOT / name)
+    (config / "settings.json").write_text(json.dumps(serving.settings(base_url=BASE_URL)))
+    with served(built_db, SERVE_CONFIG=config) as base:
+        yield base + BASE_URL
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def assert_all_under(page, home: str) -> list[str]:
+    """Every URL of the page on this server is under home (the base_url) and answers 200."""
+    origin = home[:home.index(BASE_URL)]
+    urls = [u for u in page.evaluate(PAGE_URLS) if u.startswith(origin + "/")]
+    assert [u for u in urls if not u.startswith(home)] == [], page.url
+    for url in dict.fromkeys(u.split("#")[0] for u in urls):
+        assert status_of(url) == 200, (page.url, url)
+    return urls
+
+
+def test_under_a_base_url_home_find_and_program_keep_every_link_under_it(browser, dir_server, built_db):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    loaded = []  # every request the pages make to this server, and its answer
+    page.on("response", lambda r: loaded.append((r.url, r.status)))
+    assert page.goto(dir_server).status == 200
+    assert_all_under(page, dir_server)
+    page.get_by_label("ZIP code or city").fill("77002")
+    page.get_by_label("Level of care").select_option("iop")
+    page.get_by_role("button", name="Find programs").click()
+    page.wait_for_url(re.compile(re.escape(dir_server) + r"find\?.*near=77002"))
+    assert page.locator("li.card").count() > 5
+    assert_all_under(page, dir_server)
+    first = page.locator("li.card").first
+    program_id = first.get_attribute("data-program-id")
+    first.get_by_role("link").first.click()
+    page.wait_for_url(dir_server + f"program/{program_id}")
+    [program] = db_rows(built_db, "select name from programs where id = ?", program_id)
+    assert page.locator("h1").inner_text() == program["name"]
+    links = assert_all_under(page, dir_server)
+    assert dir_server + f"programs/programs/{program_id}" in links  # the record as data
+    page.get_by_role("link", name="← Find another program").click()
+    page.wait_for_url(dir_server + "find")
+    origin = dir_server[:dir_server.index(BASE_URL)]
+    mine = [(url, status) for url, status in loaded if url.startswith(origin)]
+    assert len(mine) > 4 and all(url.startswith(dir_server) and status == 200 for url, status in mine), mine
+    page.screenshot(path=str(SCREENSHOTS / "base-url-find-375px.png"), full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["programs/programs?_search=Menninger+12301", "programs/search?q=Menninger+12301"])
+def test_under_a_base_url_the_map_popup_links_to_the_program_page(browser, dir_server, built_db, path):
+    """The popup's link is stored relative ("../program/<id>"), so it is right on the table page
+    and on a canned query's page, under any base_url and database name."""
+    [program] = db_rows(built_db, "select id, name from programs where name = 'Menninger Clinic'")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(dir_server + path)
+    page.wait_for_selector(".leaflet-marker-icon", timeout=15000)
+    page.locator(".leaflet-marker-icon").first.click(force=True)
+    link = page.locator(".leaflet-popup-content a")
+    link.wait_for(timeout=5000)
+    assert "Menninger Clinic" in link.inner_text()
+    assert link.evaluate("a => a.href") == dir_server + f"program/{program['id']}"
+    link.click()
+    page.wait_for_url(dir_server + f"program/{program['id']}")
+    assert page.locator("h1").inner_text() == program["name"]
+    context.close()

@@ -1,48 +1,46 @@
 """The published site: metadata.yml, templates/ and the JSON API, asked through Datasette's own
-test client (no network), configured as `make serve` runs it, over the real Houston/Dallas build."""
+test client (no network), configured as `make serve` runs it (common.serving: the project root as
+Datasette's configuration directory), over the real Houston/Dallas build; and under a base_url,
+and with the database file named otherwise."""
 from __future__ import annotations
 
 import json
-import os
+import re
+import shutil
 import sqlite3
-import subprocess
-import sys
-import time
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
-from tests.support import free_port
+from tests.support import served
 import sqlite_utils
 import yaml
 from datasette.app import Datasette
+from datasette.utils import PrefixedUrlString
 
+from common import serving
 from pipelines import schema
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 CRISIS_LINKS = ('href="tel:988"', 'href="tel:+1-800-662-4357"')
 # A real program of the Houston/Dallas export whose name shares words with other programs:
 # the table page lists the matches by name, the `search` canned query by relevance.
 REAL_NAME = "Eating Recovery Center"
+BASE_URL = "/dir/"
 
 
 def load_metadata() -> dict:
     return yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 
 
-def make_datasette(db_path: Path) -> Datasette:
-    """Datasette as `make serve` starts it (immutable, metadata.yml, plugins/, templates/)."""
-    return Datasette(
-        immutables=[str(db_path)],
-        metadata=load_metadata(),
-        plugins_dir=str(ROOT / "plugins"),
-        template_dir=str(ROOT / "templates"),
-        settings={"suggest_facets": False},  # facet_time_limit_ms: Datasette's default, 200
-    )
+def make_datasette(db_path: Path, **more_settings) -> Datasette:
+    """Datasette as `make serve` starts it (immutable; settings.json, metadata.yml, plugins/,
+    templates/ of the project root), with more settings if given."""
+    return Datasette(**serving.datasette_options(db_path, **more_settings))
 
 
 @pytest.fixture(scope="session")
@@ -479,47 +477,193 @@ async def test_scraped_text_is_escaped(tmp_path):
 
 # --- The real server, as `make serve` starts it ----------------------------------------------
 
-def test_datasette_serve_starts_with_the_makefile_flags(built_db, tmp_path):
-    inspect_file = tmp_path / "inspect.json"
-    subprocess.run([str(BIN / "datasette"), "inspect", str(built_db), "--inspect-file", str(inspect_file)],
-                   cwd=ROOT, env={**os.environ}, check=True, capture_output=True,
-                   timeout=120)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "datasette"), "serve", "-i", str(built_db), "--inspect-file", str(inspect_file),
-         "-m", "metadata.yml", "--plugins-dir", "plugins", "--template-dir", "templates",
-         "--setting", "suggest_facets", "off",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env={**os.environ},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+def get_url(url: str) -> tuple[int, str]:
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2) as response:
-                    assert json.load(response)["datasette"]["version"].startswith("0.65.")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
-                    pytest.fail(f"datasette serve did not start:\n{output}")
-                time.sleep(0.2)
-        with urllib.request.urlopen(f"{base}/", timeout=10) as response:
-            html = response.read().decode()
-        assert all(link in html for link in CRISIS_LINKS) and 'name="_search"' in html
-        query = urlencode({"city": "Houston", "care_levels__arraycontains": "iop", "_shape": "array", "_size": "max"})
-        with urllib.request.urlopen(f"{base}/programs/programs.json?{query}", timeout=10) as response:
-            rows = json.load(response)
-        assert rows and all(r["city"] == "Houston" for r in rows)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_make_serve_starts_with_the_settings_of_settings_json(server, ds):
+    status, body = get_url(f"{server}/-/versions.json")
+    assert status == 200 and json.loads(body)["datasette"]["version"].startswith("0.65.")
+    status, html = get_url(f"{server}/")
+    assert status == 200 and all(link in html for link in CRISIS_LINKS) and 'name="_search"' in html
+    query = urlencode({"city": "Houston", "care_levels__arraycontains": "iop", "_shape": "array", "_size": "max"})
+    status, body = get_url(f"{server}/programs/programs.json?{query}")
+    rows = json.loads(body)
+    assert rows and all(r["city"] == "Houston" for r in rows)
+    # One place for the settings: what `make serve` applies and what the tests' Datasette applies
+    # are both settings.json, read by Datasette's configuration-directory mode and common.serving.
+    written = json.loads((ROOT / "settings.json").read_text())
+    assert written["suggest_facets"] is False and written["sql_time_limit_ms"] == 1000
+    applied = json.loads(get_url(f"{server}/-/settings.json")[1])
+    assert {name: applied[name] for name in written} == written
+    assert {name: ds.setting(name) for name in written} == written
+
+
+def test_settings_added_for_one_use_keep_those_of_settings_json(built_db):
+    """Datasette 0.65 drops a configuration directory's settings.json when given any setting:
+    common.serving merges them instead."""
+    options = serving.datasette_options(built_db, base_url=BASE_URL, sql_time_limit_ms=5000)
+    written = json.loads((ROOT / "settings.json").read_text())
+    assert options["settings"] == {**written, "base_url": BASE_URL, "sql_time_limit_ms": 5000}
+    datasette = Datasette(**options)
+    assert datasette.setting("suggest_facets") is False and datasette.setting("base_url") == BASE_URL
+    assert datasette.plugins_dir == str(ROOT / "plugins") and datasette.template_dir == str(ROOT / "templates")
+
+
+# --- Under a base_url ------------------------------------------------------------------------
+
+class _Urls(HTMLParser):
+    """Every href, src and action of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [value for name, value in attrs if name in ("href", "src", "action") and value is not None]
+
+
+def page_urls(html: str) -> list[str]:
+    parser = _Urls()
+    parser.feed(html)
+    return parser.urls
+
+
+def internal(url: str) -> bool:
+    """A URL of the server itself (a path, or an absolute URL of the test client's host)."""
+    parts = urlsplit(url)
+    return not url.startswith("#") and parts.scheme in ("", "http") and parts.netloc in ("", "localhost")
+
+
+@pytest.fixture(scope="session")
+async def ds_under_dir(built_db):
+    datasette = make_datasette(built_db, base_url=BASE_URL)
+    await datasette.invoke_startup()
+    return datasette
+
+
+@pytest.mark.parametrize("page", ["/", "/find?near=77002&miles=10&level=iop", "/find?near=El+Paso%2C+TX&miles=5",
+                                  "program"])
+async def test_every_link_of_the_pages_for_a_person_starts_with_the_base_url(ds_under_dir, sql, page):
+    if page == "program":
+        (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+        page = f"/program/{program_id}"
+    html = await get_html(ds_under_dir, page)  # the client puts base_url before the path
+    urls = [u for u in page_urls(html) if internal(u)]
+    assert {f"{BASE_URL}-/static/app.css", BASE_URL, f"{BASE_URL}find"} <= {u.split("?")[0] for u in urls}, urls
+    outside = [u for u in urls if not urlsplit(u).path.startswith(BASE_URL)]
+    assert outside == [], page
+    for url in dict.fromkeys(urls):
+        path = urlsplit(url)._replace(scheme="", netloc="").geturl()
+        response = await ds_under_dir.client.get(PrefixedUrlString(path))  # as it is, not prefixed again
+        assert response.status_code == 200, (page, url)
+
+
+@pytest.mark.parametrize("path", ["/programs/programs?city=Houston&_facet_values=languages", "/programs",
+                                  "/programs/nearby?lat=29.76&lon=-95.37&miles=5&level=iop&payment=",
+                                  "/programs?sql=select+id,+name+from+programs+limit+3", "program-row"])
+async def test_datasettes_own_pages_link_under_the_base_url_once(ds_under_dir, sql, path):
+    """Datasette 0.65 builds sort, facet, JSON and next-page links from the request's path; a
+    request that arrives with base_url in it (no proxy in between) must not get it twice."""
+    if path == "program-row":
+        (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+        path = f"/programs/programs/{program_id}"
+    response = await ds_under_dir.client.get(path)
+    assert response.status_code == 200
+    here = f"http://localhost{BASE_URL}{path.lstrip('/')}"  # a relative link (metadata.yml's) from where it is
+    urls = [urljoin(here, u) for u in page_urls(response.text) if internal(u)] + [response.headers["link"].split(";")[0]]
+    assert len(urls) > 3
+    assert [u for u in urls if not urlsplit(u).path.startswith(BASE_URL) or BASE_URL * 2 in u
+            or urlsplit(u).path.startswith(BASE_URL + BASE_URL.strip("/") + "/")] == [], path
+
+
+async def test_redirects_keep_the_base_url(ds_under_dir):
+    response = await ds_under_dir.client.get("/programs/programs/")  # a trailing slash is taken off
+    assert response.status_code == 302 and response.headers["location"] == f"{BASE_URL}programs/programs"
+
+
+async def test_the_values_facet_links_keep_the_base_url(ds_under_dir):
+    data = await get_json(ds_under_dir, "/programs/programs.json", _facet_values="populations", city="Houston")
+    facet = data["facet_results"]["populations"]
+    urls = [facet["toggle_url"]] + [r["toggle_url"] for r in facet["results"]]
+    assert all(urlsplit(u).path == f"{BASE_URL}programs/programs.json" for u in urls), urls
+
+
+# --- A database file of another name -----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def other_db(built_db, tmp_path_factory) -> Path:
+    """The same build as a file Datasette names `other` (after the file's stem)."""
+    path = tmp_path_factory.mktemp("other") / "other.db"
+    shutil.copyfile(built_db, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+async def ds_other(other_db):
+    datasette = make_datasette(other_db)
+    await datasette.invoke_startup()
+    return datasette
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'<li class="card" data-program-id="([^"]+)"', html)
+
+
+async def test_a_database_named_otherwise_has_the_same_pages(ds, ds_other, sql):
+    home = parse(await get_html(ds_other, "/"))
+    hrefs = dict(home.links)
+    assert hrefs["/other/programs?city=Houston&state=TX&care_levels__arraycontains=iop"] == \
+        "Intensive outpatient programs in Houston, TX"
+    assert "/other" in hrefs and not any(h.startswith("/programs") for h in hrefs)
+    find = "/find?near=77002&miles=10&level=iop"
+    ids = card_ids(await get_html(ds_other, find))
+    assert ids and ids == card_ids(await get_html(ds, find))
+    program = await get_html(ds_other, f"/program/{ids[0]}")
+    assert f'href="/other/programs/{ids[0]}"' in program and f'href="/other/programs/{ids[0]}.json"' in program
+    for href, _ in parse(program).links + home.links:
+        if href.startswith("/"):
+            assert (await ds_other.client.get(href)).status_code == 200, href
+
+
+async def test_a_database_named_otherwise_keeps_the_metadata_of_programs(ds, ds_other):
+    """metadata.yml's block for `programs` (canned queries, facets, descriptions, hidden tables)
+    applies to the directory's database whatever its file is called."""
+    params = {"lat": 29.7594, "lon": -95.3594, "miles": 10, "level": "iop", "payment": "", "_shape": "array"}
+    rows = await get_json(ds_other, "/other/nearby.json", **params)
+    assert rows and rows == await get_json(ds, "/programs/nearby.json", **params)
+    assert await get_json(ds_other, "/other/search.json", q=REAL_NAME, _shape="array")
+    data = await get_json(ds_other, "/other/programs.json", _size="0")
+    assert data["facet_results"]["care_levels"]["type"] == "values"
+    original = (await get_json(ds, "/programs/programs.json", _size="0"))["facet_results"]
+    assert set(data["facet_results"]) == set(original)
+    counts = {r["value"]: r["count"] for r in data["facet_results"]["care_levels"]["results"]}
+    assert counts == {r["value"]: r["count"] for r in original["care_levels"]["results"]} and counts["iop"] > 0
+    served_metadata = (await get_json(ds_other, "/-/metadata.json"))["databases"]["other"]
+    written = load_metadata()["databases"]["programs"]
+    # (Datasette writes inherited keys such as `source` into the blocks it has read: compare what was written.)
+    for table, block in written["tables"].items():
+        assert {key: served_metadata["tables"][table].get(key) for key in block} == block, table
+    assert served_metadata["description"] == written["description"]
+    assert {name: q["sql"] for name, q in served_metadata["queries"].items()} == {
+        name: q["sql"] for name, q in written["queries"].items()}
+    tables = {t["name"]: t["hidden"] for t in (await get_json(ds_other, "/other.json"))["tables"]}
+    assert tables["programs"] is False and tables["programs_fts"] is True
+
+
+def test_make_serve_serves_a_database_named_otherwise(other_db, sql):
+    (program_id,) = sql("select id from programs where name = ?", [REAL_NAME])[0]
+    with served(other_db) as base:
+        for path in ("/", "/find?near=77002&miles=10&level=iop", f"/program/{program_id}",
+                     "/other/nearby.json?lat=29.76&lon=-95.36&miles=10&level=iop&payment="):
+            status, body = get_url(base + path)
+            assert status == 200, (path, body[:500])
+        assert "/other/programs?" in get_url(base + "/")[1]
+        assert f"/other/programs/{program_id}" in get_url(f"{base}/program/{program_id}")[1]
 
 
 def test_only_array_filters_take_the_index_path():

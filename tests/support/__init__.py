@@ -44,10 +44,11 @@ def need_shared(*paths: Path) -> None:
 
 
 def crawl(tmp_dir: Path, spider: str, cities: str, *extra: str, expect_ok: bool = True):
-    """Run the real crawl command in a subprocess (Twisted's reactor starts once per process)."""
+    """Run the real crawl command, `scrapy safecrawl`, in a subprocess (Twisted's reactor starts
+    once per process)."""
     output = tmp_dir / f"{spider}.jsonl"
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.crawl", spider, "--cities", cities, "--output", str(output), *extra],
+        [sys.executable, "-m", "scrapy", "safecrawl", spider, "--cities", cities, "--output", str(output), *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     if expect_ok:
