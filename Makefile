@@ -14,6 +14,7 @@ RADIUS ?= 25
 HOST ?= 127.0.0.1
 PORT ?= 8001
 DB ?= data/programs.db
+SERVE_CONFIG ?= .
 EXPORT_FEED ?= data/feed/findtreatment_export.jsonl
 API_FEED ?= data/feed/findtreatment_api.jsonl
 SITES_FEED ?= data/feed/provider_sites.jsonl
@@ -67,15 +68,14 @@ run: install
 	$(MAKE) --no-print-directory build FEED=$(API_FEED)
 	$(MAKE) --no-print-directory serve
 
+# The project root is Datasette's configuration directory: settings.json (the serving settings,
+# written nowhere else), metadata.yml, plugins/, templates/. Change a setting there: Datasette 0.65
+# ignores settings.json when given any --setting. SERVE_CONFIG= serves another such directory.
 serve: install
 	@test -f $(DB) || { echo "no $(DB) yet: run 'make data' first" >&2; exit 1; }
 	$(BIN)/datasette inspect $(DB) --inspect-file $(DB).inspect.json
 	@echo "Serving the directory at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/datasette serve -i $(DB) --inspect-file $(DB).inspect.json -m metadata.yml \
-		--plugins-dir plugins --template-dir templates \
-		--setting suggest_facets off \
-		--setting sql_time_limit_ms 1000 --setting max_returned_rows 1000 \
-		-h $(HOST) -p $(PORT)
+	$(BIN)/datasette serve $(SERVE_CONFIG) -i $(DB) --inspect-file $(DB).inspect.json -h $(HOST) -p $(PORT)
 
 hsds: install
 	$(BIN)/python -m exports.hsds --db $(DB) --out $(HSDS_DIR)

@@ -65,10 +65,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(db: Path, timeout: float = 60):
-    """`make serve` on a free port for `db`, as a user starts it; yields the base URL."""
+def served(db: Path, timeout: float = 60, **variables):
+    """`make serve` on a free port for `db`, as a user starts it (with more make variables, e.g.
+    SERVE_CONFIG=); yields the base URL."""
     port = free_port()
-    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={db}"], cwd=ROOT,
+    process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={db}",
+                                *(f"{name}={value}" for name, value in variables.items())], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
