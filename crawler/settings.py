@@ -4,6 +4,8 @@ import os
 BOT_NAME = "treatment_directory"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy safecrawl` (crawler/commands/safecrawl.py): crawl into a feed only a good crawl replaces.
+COMMANDS_MODULE = "crawler.commands"
 ADDONS = {}
 
 # Name the project and how to reach whoever runs the crawl.
@@ -46,6 +48,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.TerminalProgress": 500,
+    # On when SAFE_FEED is set (scrapy safecrawl). Ordered after Scrapy's own extensions (0), so
+    # that on spider_closed CoreStats has written the finish stats it judges and logs.
+    "crawler.extensions.SafeFeed": 900,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 

@@ -259,10 +259,17 @@ def test_the_project_uses_the_back_off_middleware_instead_of_scrapys():
     assert middlewares["crawler.middlewares.BackoffRetryMiddleware"] == 550
 
 
-def test_crawl_command_rejects_a_setting_without_a_value(capsys):
+@pytest.mark.parametrize("option", ["-s", "-a"])
+def test_crawl_command_rejects_a_setting_without_a_value(capsys, monkeypatch, option):
+    from scrapy.cmdline import execute
+
     from crawler.crawl import main
 
-    with pytest.raises(SystemExit) as exited:
-        main(["findtreatment_api", "--output", "x.jsonl", "-s", "DOWNLOAD_TIMEOUT"])
-    assert exited.value.code == 2
-    assert "-s 'DOWNLOAD_TIMEOUT': give NAME=VALUE" in capsys.readouterr().err
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    name = "DOWNLOAD_TIMEOUT" if option == "-s" else "radius"
+    # `scrapy safecrawl`, and `python -m crawler.crawl`, its older name: the same answer.
+    for run in (lambda argv: execute(["scrapy", "safecrawl", *argv]), main):
+        with pytest.raises(SystemExit) as exited:
+            run(["findtreatment_api", "--output", "x.jsonl", option, name])
+        assert exited.value.code == 2
+        assert f"{option} '{name}': give NAME=VALUE" in capsys.readouterr().err

@@ -13,7 +13,7 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOW
 
 
 def command(server, output, jobdir):
-    return [sys.executable, "-m", "crawler.crawl", "findtreatment_api", "--cities", "Houston, TX",
+    return [sys.executable, "-m", "scrapy", "safecrawl", "findtreatment_api", "--cities", "Houston, TX",
             "--output", str(output), "-a", f"api_url={server.url}", "-s", f"JOBDIR={jobdir}", *FAST]
 
 

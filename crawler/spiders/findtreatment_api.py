@@ -60,6 +60,8 @@ def _plain(value):
 class FindtreatmentApiSpider(ListingSpider):
     name = "findtreatment_api"
     custom_settings = {"HTTPERROR_ALLOWED_CODES": []}
+    source_argument = "api_url"
+    default_source_url = API_URL
 
     def __init__(self, radius: str = "25", api_url: str = API_URL, stype: str = "both",
                  page_size: str = str(MAX_PAGE_SIZE), *args, **kwargs):
@@ -114,7 +116,8 @@ class FindtreatmentApiSpider(ListingSpider):
 
     def fail(self, url: str, reason: str) -> None:
         """Count a request whose listings are lost, and keep why (the first MAX_FAILURES_KEPT) in the
-        stats, which crawl_runs.jsonl records and crawler/crawl.py quotes when it fails the crawl."""
+        stats, which crawl_runs.jsonl records and SafeFeed (crawler/extensions.py) quotes when it fails
+        the crawl."""
         self.count("failed_requests")
         key = f"{self.name}/failures"
         failures = self.crawler.stats.get_value(key) or []

@@ -34,7 +34,11 @@ class FindtreatmentExportSpider(ListingSpider):
 
     async def start(self):
         source = self.source or str(Path(self.settings["SHARED_SAMHSA_DIR"]) / DEFAULT_EXPORT)
-        yield scrapy.Request(source_to_url(source), callback=self.parse, errback=self.on_error)
+        try:
+            url = source_to_url(source)
+        except ValueError as exc:  # no such file: a plain reason for the crawl's failure, no traceback
+            raise CloseSpider(f"bad_source: {exc}") from None
+        yield scrapy.Request(url, callback=self.parse, errback=self.on_error)
 
     def on_error(self, failure):
         raise CloseSpider(f"source_unreachable: {failure.request.url}: {failure.getErrorMessage()}")
