@@ -10,6 +10,8 @@ from functools import lru_cache
 import us
 
 DEFAULT_CITIES = "Houston, TX;Dallas, TX"
+# A city is a place: its centre and this many miles around it (make RADIUS=, DESIGN.md).
+DEFAULT_RADIUS_MILES = 25.0
 
 # USPS codes of the states, DC and the territories (PR, GU, VI, AS, MP) that SAMHSA lists.
 STATE_CODES = frozenset(state.abbr for state in [*us.states.STATES_AND_TERRITORIES, us.states.DC])

@@ -24,6 +24,7 @@ import sqlite_utils
 from pipelines import history, rows, schema
 from common import vocab
 from common.code_reference import CodeReferenceError, load_code_reference
+from pipelines.coverage import coverage_rows
 from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
 from common.progress import Progress, Stopwatch
@@ -287,6 +288,7 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     watch.lap("writing programs")
 
     db["crawl_runs"].insert_all(crawl_runs(feeds, staged.rejects_per_feed), replace=True)
+    db["coverage"].insert_all(coverage_rows(conn))
     missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
     watch.lap("history")
     checkpoint("programs-written")

@@ -24,6 +24,8 @@ class Listing:
     source_ref: str
     fetched_at: str
     city_query: str | None
+    # The date the source vouches for the listing (an export's own date); None when it gave none.
+    source_date: str | None
     name: str
     alternate_name: str | None
     street1: str | None
@@ -42,6 +44,11 @@ class Listing:
     service_codes: list[str]  # empty for a placeholder row: it has no real service detail
     unmapped_services: list[dict]
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seen(self) -> str:
+        """When the source listed it: its own date where it gave one, else when it was fetched."""
+        return self.source_date or self.fetched_at
 
     @property
     def address(self) -> str | None:
@@ -103,6 +110,7 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     return Listing(
         **provenance,
         city_query=city_query,
+        source_date=_source_date(item.get("source_date"), warnings),
         name=name,
         alternate_name=n.clean_text(item.get("name2")),
         street1=street1,
@@ -171,6 +179,19 @@ def _clean_codes(codes: list[str], warnings: list[str]) -> list[str]:
     if odd:
         warnings.append(f"service codes {_show(odd)} are not SAMHSA codes; dropped")
     return [c for c in codes if c not in odd]
+
+
+# An ISO 8601 date, or a year, month or time: "2023", "2023-11", "2023-11-07", "2023-11-07T19:17:14Z".
+SOURCE_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?")
+
+
+def _source_date(value, warnings: list[str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and SOURCE_DATE.fullmatch(value.strip()):
+        return value.strip()
+    warnings.append(f"source_date {_show(value)} is not an ISO 8601 date; the fetch time stands for it")
+    return None
 
 
 def _contact(item: dict, warnings: list[str]) -> tuple[n.Phone | None, str | None]:

@@ -145,7 +145,7 @@ def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], ref
         care_levels = [
             {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
              "evidence": ", ".join(codes), "source_url": listing.source_url,
-             "source_ref": listing.source_ref, "seen": listing.fetched_at}
+             "source_ref": listing.source_ref, "seen": listing.seen}
             for level, listing, codes in program.care_level_evidence()
         ] + list(site_rows)
         listings = [listing_values(program, i, listing, member.match_key)
@@ -155,14 +155,15 @@ def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], ref
     return out
 
 
-LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "city_query",
-                   "facility_type", "placeholder", "merged_by", "warnings")  # then raw
+LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
+                   "city_query", "facility_type", "placeholder", "merged_by", "warnings")  # then raw
 
 
 def listing_values(program: Program, index: int, listing: Listing, match_key: str) -> tuple:
     """The listings row (LISTING_COLUMNS) of a program's listing number `index`, without `raw`."""
     return (
         program.id, match_key, listing.source, listing.source_url, listing.source_ref, listing.fetched_at,
+        listing.source_date,
         listing.city_query, listing.facility_type, int(listing.placeholder), program.merged_by.get(index),
         _json(listing.warnings) if listing.warnings else None,
     )
@@ -188,7 +189,7 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
     phones = program.phones()
     websites = program.websites()
     latitude, longitude = program.location()
-    seen = sorted(l.fetched_at for l in program.listings)
+    seen = sorted(l.seen for l in program.listings)
     return {
         "id": program.id,
         "name": first.name,

@@ -85,7 +85,7 @@ TABLES = {
         pk="id", foreign_keys=(("program_id", "programs", "id"),)),
     "listings": Table(
         {"id": int, "program_id": str, "source": str, "source_url": str, "source_ref": str,
-         "fetched_at": str, "city_query": str, "facility_type": str, "placeholder": int,
+         "fetched_at": str, "source_date": str, "city_query": str, "facility_type": str, "placeholder": int,
          "match_key": str, "merged_by": str, "warnings": str, "raw": str},
         pk="id", foreign_keys=(("program_id", "programs", "id"),)),
     "program_changes": Table(
@@ -99,6 +99,11 @@ TABLES = {
         {"program_id": str, "facet": str, "value": str}, pk=("program_id", "facet", "value"),
         foreign_keys=(("program_id", "programs", "id"),)),
     "facet_counts": Table({"facet": str, "value": str, "count": int}, pk=("facet", "value")),
+    # What the directory covers (pipelines/coverage.py): each area a crawl asked for.
+    "coverage": Table(
+        {"area": str, "state": str, "latitude": float, "longitude": float, "miles": float, "programs": int,
+         "sources": str, "data_date": str, "oldest_date": str},
+        pk="area"),
     "rejects": Table(
         {"id": int, "source": str, "source_url": str, "source_ref": str, "fetched_at": str,
          "city_query": str, "reason": str, "raw": str},
