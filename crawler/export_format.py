@@ -9,8 +9,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import warnings
+import zipfile
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 LISTING_COLUMNS = (
     "name1", "name2", "street1", "street2", "city", "state", "zip", "zip4", "county", "phone",
@@ -109,3 +114,41 @@ def _is_utf8(body: bytes, chunk: int = 1 << 20) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_FULL_DATE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")
+_CORE_CREATED = "{http://purl.org/dc/terms/}created"
+
+
+def export_date(body: bytes, url: str, last_modified: bytes | str | None = None) -> str | None:
+    """The date the export vouches for its data, ISO 8601 (a year alone when that is all it says):
+    the workbook's own creation date (docProps/core.xml), else a date in its file name
+    ("..._MA_2025-08-19.csv"), else the server's Last-Modified, else a year in its file name
+    ("..._TX_2023.xlsx"). None when it says nothing."""
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    full = _FULL_DATE.search(name)
+    year = _YEAR.search(name)
+    return (_workbook_created(body) or (full and full.group(1)) or _http_date(last_modified)
+            or (year and year.group(1)) or None)
+
+
+def _workbook_created(body: bytes) -> str | None:
+    if not body.startswith(XLSX_MAGIC):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            created = ElementTree.fromstring(archive.read("docProps/core.xml")).findtext(_CORE_CREATED)
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    match = _FULL_DATE.match((created or "").strip())
+    return match.group(1) if match else None
+
+
+def _http_date(value: bytes | str | None) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    try:
+        return parsedate_to_datetime(value).date().isoformat() if value else None
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -32,5 +32,7 @@ class ListingItem:
     unmapped_services: list[dict] = field(default_factory=list)
     # Problems the parser saw in this row; the build rejects a row that has any.
     problems: list[str] = field(default_factory=list)
+    # The date the source itself gives for its data (an export's own date), ISO 8601; None if none.
+    source_date: str | None = None
     # Anything else the source said that has no fixed field (API "miles", "_irow", ...).
     extras: dict = field(default_factory=dict)

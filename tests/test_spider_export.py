@@ -127,3 +127,20 @@ def test_a_city_with_no_rows_fails_and_keeps_the_previous_feed(tmp_path):
     assert result.returncode == 1
     assert "kept no listings" in result.stderr
     assert output.read_text(encoding="utf-8") == '{"previous": true}\n'
+
+
+def test_each_item_carries_the_date_its_export_vouches_for(xlsx_feed, houston_dallas_feed, tmp_path):
+    """The workbook's own creation date; a date in the file name; else the year the name gives."""
+    assert {i["source_date"] for i in xlsx_feed[0]} == {"2023-11-07"}
+    assert {i["source_date"] for i in read_feed(houston_dallas_feed)} == {"2023"}
+    need_shared(MA_CSV)
+    output, _ = crawl(tmp_path, "findtreatment_export", "Boston, MA", "--source", str(MA_CSV))
+    assert {i["source_date"] for i in read_feed(output)} == {"2025-08-19"}
+
+
+def test_the_export_date_of_a_download_without_one_in_its_name():
+    from crawler.export_format import export_date
+
+    assert export_date(b"name1,city", "https://example.org/export.csv", b"Wed, 21 Oct 2015 07:28:00 GMT") == "2015-10-21"
+    assert export_date(b"name1,city", "https://example.org/export.csv") is None
+    assert export_date(b"PK\x03\x04 not a zip", "https://example.org/x_2024.xlsx") == "2024"

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import scrapy
 from scrapy.exceptions import CloseSpider
 
-from crawler.export_format import LISTING_COLUMNS, ExportFormatError, read_export
+from crawler.export_format import LISTING_COLUMNS, ExportFormatError, export_date, read_export
 from crawler.items import ListingItem
 from crawler.spiders.base import ListingSpider
 
@@ -31,6 +31,7 @@ class FindtreatmentExportSpider(ListingSpider):
     def __init__(self, source: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.source = source
+        self.source_date: str | None = None  # the export's own date, read from the response
 
     async def start(self):
         source = self.source or str(Path(self.settings["SHARED_SAMHSA_DIR"]) / DEFAULT_EXPORT)
@@ -45,6 +46,7 @@ class FindtreatmentExportSpider(ListingSpider):
 
     def parse(self, response):
         fetched_at = self.fetched_at(response)
+        self.source_date = export_date(response.body, response.url, response.headers.get("Last-Modified"))
         try:
             code_columns, rows = read_export(response.body, response.url)
             for number, row in rows:
@@ -73,6 +75,7 @@ class FindtreatmentExportSpider(ListingSpider):
             source_url=url,
             source_ref=f"row {number}",
             fetched_at=fetched_at,
+            source_date=self.source_date,
             city_query=city_label,
             name1=text["name1"],
             name2=text["name2"],
