@@ -34,7 +34,7 @@ help:
 	@echo "make run     live: crawl FindTreatment.gov's API for CITIES, build, serve"
 	@echo "make crawl | build | serve   the steps;  make test   the offline test suite"
 	@echo "make sites   live: read programs' own websites for the care levels they state (then make build)"
-	@echo "make hsds    write $(DB) as an Open Referral HSDS 3.0 tabular package in $(HSDS_DIR)"
+	@echo "make hsds    write $(DB) as Open Referral HSDS 3.0 in $(HSDS_DIR): the official tabular package and JSON services"
 
 install: $(VENV)/.installed
 
