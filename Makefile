@@ -50,7 +50,7 @@ demo: data serve
 data: crawl build
 
 crawl: install
-	$(BIN)/scrapy safecrawl findtreatment_export --cities "$(CITIES)" --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl findtreatment_export --cities "$(CITIES)" -a radius=$(RADIUS) --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
 
 crawl-live: install
 	$(BIN)/scrapy safecrawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED) $(JOB)

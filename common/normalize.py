@@ -6,6 +6,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -156,18 +157,36 @@ def coordinate(value, limit: float) -> float | None:
 
 
 def city_name(value, city_query: str | None = None) -> str | None:
-    """The city as people write it: the requested city's spelling when the row is that city
-    ("HOUSTON" kept for "Houston, TX" becomes "Houston"), else title case for all-caps or
-    all-lower text, else as given."""
-    text = clean_text(value)
+    """The city as people write it: without trailing punctuation ("Corpus Christi,"), with the
+    abbreviations of data/city_words.csv spelled out ("Ft Worth" is Fort Worth); the requested
+    city's spelling when the row is that city ("HOUSTON" kept for "Houston, TX" becomes
+    "Houston"), else title case for all-caps or all-lower text, else as given."""
+    text = (clean_text(value) or "").rstrip(" ,.;:")
     if not text:
         return None
+    if text.isupper() or text.islower():
+        text = string.capwords(text)
+    text = _spell_out_city_words(text)
     wanted = (clean_text(city_query) or "").rpartition(",")[0].strip()
     if wanted and match_key(wanted) == match_key(text):
         return wanted
-    if text.isupper() or text.islower():
-        return string.capwords(text)
     return text
+
+
+@lru_cache(maxsize=1)
+def _city_words() -> dict[str, str]:
+    import csv
+
+    from common import paths
+
+    with (paths.DATA / "city_words.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["word"].lower(): row["full"] for row in csv.DictReader(fh)}
+
+
+def _spell_out_city_words(text: str) -> str:
+    words = text.split(" ")
+    return " ".join(_city_words().get(w.rstrip(".").lower(), w) if i < len(words) - 1 else w
+                    for i, w in enumerate(words))
 
 
 def state_code(value) -> str | None:

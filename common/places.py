@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import statistics
 import string
 from dataclasses import dataclass
 from functools import lru_cache
@@ -89,19 +88,27 @@ def _geonames_us() -> dict[tuple[str, str], tuple[float, float, int]]:
 def city_centre(city: City) -> tuple[float, float]:
     """The centre of a US city, offline: GeoNames' city point (cities over 15,000 people),
     else the mean of the city's ZIP code centroids. Raises CityError for an unknown city."""
-    hit = _geonames_us().get((fold(city.name), city.state))
-    if hit:
-        return hit[0], hit[1]
+    key = (fold(city.name), city.state)
+    hit = _geonames_us().get(key) or _zip_towns().get(key)
+    if not hit:
+        raise CityError(f'city "{city.label}": not a known US city (checked GeoNames and ZIP codes)')
+    return hit[0], hit[1]
+
+
+@lru_cache(maxsize=1)
+def _zip_towns() -> dict[tuple[str, str], tuple[float, float]]:
+    """(folded town, state) -> the mean of its ZIP codes' centroids, for every town a ZIP code
+    names as its city: read once (a national crawl asks for thousands of cities)."""
     import zipcodes
 
-    points = [
-        (float(z["lat"]), float(z["long"]))
-        for z in zipcodes.filter_by(state=city.state)
-        if fold(z["city"]) == fold(city.name) and z.get("lat") and z.get("long")
-    ]
-    if not points:
-        raise CityError(f'city "{city.label}": not a known US city (checked GeoNames and ZIP codes)')
-    return statistics.fmean(p[0] for p in points), statistics.fmean(p[1] for p in points)
+    sums: dict[tuple[str, str], list[float]] = {}
+    for z in zipcodes.list_all():
+        if z.get("lat") and z.get("long"):
+            total = sums.setdefault((fold(z["city"]), z["state"]), [0.0, 0.0, 0])
+            total[0] += float(z["lat"])
+            total[1] += float(z["long"])
+            total[2] += 1
+    return {key: (lat / n, lon / n) for key, (lat, lon, n) in sums.items()}
 
 
 @dataclass(frozen=True)

@@ -371,7 +371,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
                     same = before if before is not None and before["id"] == program_id else None
                     for c in history.compare_program(row, same, when):
                         batches.add("temp.new_changes", c)
-                cities[f"{row['city']}, {row['state']}"] += 1
+                cities[row["area"] or f"{row['city']}, {row['state']}"] += 1
                 batches.add("programs", row)
                 for care_level in tables.care_levels:
                     batches.add("program_care_levels", care_level)
@@ -395,8 +395,10 @@ def _record_history(conn, batches: _Batches, previous: Path | None, scope: set, 
             batches.add("temp.new_changes", history.change(pid, "status", status or "listed", "missing", when))
     batches.flush()
     if previous:
+        area = "coalesce(area, city || ', ' || state)" if "area" in history.columns(conn, "programs", "prev") \
+            else "city || ', ' || state"  # a database built before programs had an area
         before_cities = dict(conn.execute(
-            "select city || ', ' || state, count(*) from prev.programs"
+            f"select {area}, count(*) from prev.programs"
             + (" where status = 'listed'" if "status" in history.columns(conn, "programs", "prev") else "")
             + " group by 1").fetchall())
         history.carry_over(conn, [pid for pid, _ in missing], when)

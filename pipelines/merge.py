@@ -83,11 +83,16 @@ class Program:
     def facility_types(self) -> list[str]:
         return sorted(_unique(listing.facility_type for listing in self.listings))
 
-    def location(self) -> tuple[float | None, float | None]:
-        for listing in self.listings:
-            if listing.latitude is not None:
-                return listing.latitude, listing.longitude
-        return None, None
+    def location(self) -> tuple[float | None, float | None, bool]:
+        """(latitude, longitude, approximate): the first listing's own point that its ZIP code
+        confirms, else the first ZIP code centre that stands in for one."""
+        placed = [listing for listing in self.listings if listing.latitude is not None]
+        for listing in sorted(placed, key=lambda listing: listing.location_approximate):
+            return listing.latitude, listing.longitude, listing.location_approximate
+        return None, None, False
+
+    def intake_phones(self):
+        return list({p.display: p for listing in self.listings for p in listing.intake_phones}.values())
 
 
 def program_id_of(key_text_: str) -> str:

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from common import normalize as n
+from common.geo import checked_point, zip_area
 from pipelines.matching import name_key, street_key
 from pipelines.taxonomy import is_placeholder
 
@@ -36,9 +37,13 @@ class Listing:
     county: str | None
     phone: n.Phone | None
     intake_phone: n.Phone | None
+    # Every intake number the source gives (intake1, intake2), valid ones only, in its order.
+    intake_phones: list[n.Phone]
     website: str | None
     latitude: float | None
     longitude: float | None
+    # True when the ZIP code's centre stands in for the source's point (missing or far off).
+    location_approximate: bool
     facility_type: str | None
     placeholder: bool
     service_codes: list[str]  # empty for a placeholder row: it has no real service detail
@@ -92,20 +97,21 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     no state, or a row the parser flagged; smaller faults (a bad phone) become warnings."""
     if not isinstance(item, dict):
         return Reject(f"not a JSON object but {type(item).__name__}", {"value": item})
+    warnings: list[str] = []
     try:
         provenance = _provenance(item)
         _check_problems(item.get("problems"))
-        name, city_query, street1, city, state = _place(item)
+        name, city_query, street1, city, state = _place(item, warnings)
         codes = _listed_codes(item.get("service_codes"))
     except _Rejected as reason:
         return Reject(str(reason), item)
-    warnings: list[str] = []
     facility_type = (n.clean_text(item.get("facility_type")) or "").upper() or None
     # A placeholder's ~270 codes are never used (they stay in the raw row): don't clean them.
     placeholder = is_placeholder(facility_type, codes, known_code_count)
     codes = [] if placeholder else _clean_codes(codes, warnings)
     phone, website = _contact(item, warnings)
-    latitude, longitude = _coordinates(item, warnings)
+    point = _checked_point(*_coordinates(item, warnings), n.zip5(item.get("zip")), state, city, warnings)
+    intake_phones = _intake_phones(item, warnings)
     services = _unmapped_services(item.get("unmapped_services"), warnings)
     return Listing(
         **provenance,
@@ -120,10 +126,12 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
         zip=n.zip5(item.get("zip")),
         county=n.clean_text(item.get("county")),
         phone=phone,
-        intake_phone=n.normalize_phone(item.get("intake_phone")),
+        intake_phone=intake_phones[0] if intake_phones else None,
+        intake_phones=intake_phones,
         website=website,
-        latitude=latitude,
-        longitude=longitude,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        location_approximate=point.approximate,
         facility_type=facility_type,
         placeholder=placeholder,
         service_codes=codes,
@@ -150,8 +158,9 @@ def _check_problems(problems) -> None:
         raise _Rejected("; ".join(t for t in texts if t) or f"the parser flagged the row: {_show(problems)}")
 
 
-def _place(item: dict) -> tuple[str, str | None, str | None, str | None, str]:
-    """(name, city asked for, street, city, state), or _Rejected when a program cannot be placed."""
+def _place(item: dict, warnings: list[str]) -> tuple[str, str | None, str | None, str | None, str]:
+    """(name, city asked for, street, city, state), or _Rejected when a program cannot be placed.
+    A state that contradicts the ZIP code takes the ZIP's state, with a warning."""
     name = n.clean_text(item.get("name1"))
     if not name:
         raw = item.get("name1")
@@ -163,6 +172,11 @@ def _place(item: dict) -> tuple[str, str | None, str | None, str | None, str]:
     state = n.state_code(item.get("state"))
     if not state:
         raise _Rejected(f"state {_show(item.get('state'))} is not a two-letter code")
+    zip_code = n.zip5(item.get("zip"))
+    area = zip_area(zip_code)
+    if area and area.state != state:
+        warnings.append(f"state {state} contradicts ZIP {zip_code} ({area.city}, {area.state}); {area.state} is used")
+        state = area.state
     return name, city_query, street1, city, state
 
 
@@ -211,6 +225,28 @@ def _coordinates(item: dict, warnings: list[str]) -> tuple[float | None, float |
             warnings.append(f"coordinates {_show(item.get('latitude'))}, {_show(item.get('longitude'))} are not usable")
         return None, None
     return latitude, longitude
+
+
+def _checked_point(latitude, longitude, zip_code, state, city, warnings: list[str]):
+    """The listing's point checked against its ZIP code, city and state (common/geo.py)."""
+    point = checked_point(latitude, longitude, zip_code, state, city)
+    if point.problem and latitude is not None:
+        used = "the ZIP code's centre is used" if point.latitude is not None else "no point is used"
+        warnings.append(f"coordinates {latitude}, {longitude} are {point.problem}; {used}")
+    return point
+
+
+def _intake_phones(item: dict, warnings: list[str]) -> list[n.Phone]:
+    """intake_phone (the source's intake1) and the export's intake2 (kept in extras)."""
+    extras = item.get("extras") if isinstance(item.get("extras"), dict) else {}
+    phones = []
+    for field_name, value in (("intake_phone", item.get("intake_phone")), ("intake2", extras.get("intake2"))):
+        phone = n.normalize_phone(value)
+        if value and not phone:
+            warnings.append(f"{field_name} {_show(value)} is not a valid US number")
+        elif phone and phone.display not in {p.display for p in phones}:
+            phones.append(phone)
+    return phones
 
 
 def _unmapped_services(unmapped, warnings: list[str]) -> list[dict]:

@@ -188,7 +188,7 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
     first = program.first
     phones = program.phones()
     websites = program.websites()
-    latitude, longitude = program.location()
+    latitude, longitude, approximate = program.location()
     seen = sorted(l.seen for l in program.listings)
     return {
         "id": program.id,
@@ -199,11 +199,14 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "state": first.state,
         "zip": first.zip,
         "county": first.county,
+        # The requested area ("Houston, TX": a centre and a radius) the program was collected for.
+        "area": first.city_query,
         **_phone_columns(program, phones),
         "website": websites[0] if websites else None,
         "websites": _json(websites),
         "latitude": latitude,
         "longitude": longitude,
+        "location_approximate": int(approximate),
         "facility_type": _json(program.facility_types()),
         **_care_level_columns(program, site_rows),
         **_service_columns(program, reference),
@@ -227,6 +230,7 @@ def _phone_columns(program: Program, phones: list) -> dict:
         "phone_tel": main.tel_uri if main else None,
         "phones": _json([p.display for p in phones]),
         "intake_phone": next((l.intake_phone.display for l in program.listings if l.intake_phone), None),
+        "intake_phones": _json([p.display for p in program.intake_phones()]),
     }
 
 

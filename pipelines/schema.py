@@ -16,16 +16,19 @@ PROGRAMS = {
     "state": str,
     "zip": str,
     "county": str,
+    "area": str,  # the requested area ("Houston, TX") it was collected for
     "phone": str,
     "phone_e164": str,
     "phone_extension": str,
     "phone_tel": str,
     "phones": str,  # JSON array
     "intake_phone": str,
+    "intake_phones": str,  # JSON array: every intake number (intake1, intake2) of every listing
     "website": str,
     "websites": str,  # JSON array
     "latitude": float,
     "longitude": float,
+    "location_approximate": int,  # 1 when a ZIP code's centre stands in for SAMHSA's point
     "facility_type": str,  # JSON array of codes
     "care_levels": str,  # JSON array of slugs, from SAMHSA's codes
     "website_care_levels": str,  # JSON array of slugs the program's own website states

@@ -23,6 +23,12 @@ def cities_in(db):
         return dict(conn.execute("select city, count(*) from programs group by city").fetchall())
 
 
+def areas_in(db):
+    """Programs per area asked for (a city's centre and RADIUS miles around it)."""
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("select area, count(*) from programs group by area").fetchall())
+
+
 @pytest.fixture(scope="module")
 def austin_el_paso(tmp_path_factory):
     """make data CITIES="Austin, TX;El Paso, TX" DEMO_SOURCE=file:///.../export.xlsx"""
@@ -37,10 +43,11 @@ def austin_el_paso(tmp_path_factory):
 
 def test_make_data_builds_the_cities_asked_for_from_the_file_given(austin_el_paso):
     db, result = austin_el_paso
-    counts = cities_in(db)
-    assert set(counts) == {"Austin", "El Paso"} and min(counts.values()) > 20
+    counts = areas_in(db)
+    assert set(counts) == {"Austin, TX", "El Paso, TX"} and min(counts.values()) > 20
+    assert {"Austin", "El Paso"} <= set(cities_in(db))
     last_line = result.stdout.strip().splitlines()[-1]
-    assert last_line.startswith(f"Built {db}: {sum(counts.values())} programs")
+    assert last_line.startswith(f"Built {db}: {sum(counts.values())} programs (")
 
 
 def test_make_data_takes_a_plain_csv_path_too(tmp_path):
@@ -49,7 +56,8 @@ def test_make_data_takes_a_plain_csv_path_too(tmp_path):
     result = make("data", "CITIES=Boston, MA;Worcester, MA", f"DEMO_SOURCE={MA_CSV}", f"DB={db}",
                   f"EXPORT_FEED={tmp_path / 'feed.jsonl'}")
     assert result.returncode == 0, result.stderr
-    assert set(cities_in(db)) == {"Boston", "Worcester"}
+    assert set(areas_in(db)) == {"Boston, MA", "Worcester, MA"}
+    assert {"Boston", "Worcester"} <= set(cities_in(db))
 
 
 def test_make_serve_serves_the_built_database_on_the_port_given(austin_el_paso):

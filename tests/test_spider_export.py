@@ -5,7 +5,9 @@ from collections import Counter
 
 import pytest
 
-from tests.support import MA_CSV, TX_CSV, TX_XLSX, crawl, need_shared
+import zipcodes
+
+from tests.support import MA_CSV, TX_CSV, TX_XLSX, crawl, haversine_miles, need_shared
 
 
 def read_feed(path):
@@ -27,6 +29,9 @@ def xlsx_feed(tmp_path_factory):
     return read_feed(output), result
 
 
+CENTRES = {"Houston, TX": (29.76328, -95.36327), "Dallas, TX": (32.78306, -96.80667)}  # GeoNames' points
+
+
 def test_xlsx_keeps_every_houston_and_dallas_row_including_other_spellings(xlsx_feed):
     items, result = xlsx_feed
     cities = Counter((i["city"], i["state"]) for i in items)
@@ -34,8 +39,30 @@ def test_xlsx_keeps_every_houston_and_dallas_row_including_other_spellings(xlsx_
     # some rows "HOUSTON", "houston", "DALLAS", "dallas": the same cities.
     assert cities[("Houston", "TX")] == 282
     assert cities[("Dallas", "TX")] == 177
-    assert {c.lower() for c, _ in cities} == {"houston", "dallas"}
-    assert "Crawled 481 listings (Dallas, TX 184; Houston, TX 297)" in result.stdout
+    assert cities[("HOUSTON", "TX")] + cities[("houston", "TX")] + cities[("DALLAS", "TX")] + cities[("dallas", "TX")] == 22
+    assert "Crawled 914 listings (Dallas, TX 453; Houston, TX 461)" in result.stdout
+
+
+def test_a_city_is_a_place_its_suburbs_come_too(xlsx_feed):
+    """Rows within 25 miles of a city's centre are kept whatever city they name (issue 14)."""
+    items, _ = xlsx_feed
+    by_city = Counter(i["city"].strip().rstrip(",").title() for i in items)
+    for suburb in ("Katy", "Pasadena", "Sugar Land", "Irving", "Garland", "Plano", "Arlington"):
+        assert by_city[suburb] > 0, suburb
+    # Arlington, LA (row 494) is in Texas by its ZIP code and county: it comes with Dallas.
+    assert [i["city_query"] for i in items if i["source_ref"] == "row 494"] == ["Dallas, TX"]
+    far = []
+    for item in items:
+        centre = CENTRES[item["city_query"]]
+        if item["latitude"] and haversine_miles(float(item["latitude"]), float(item["longitude"]), *centre) > 25:
+            far.append(item)
+    # A row whose own point lies farther was kept because its ZIP code lies inside (its point is
+    # SAMHSA's error, 15 miles or more from that ZIP): checked against the zipcodes package.
+    for item in far:
+        zip_row = zipcodes.matching(item["zip"][:5])[0]
+        assert haversine_miles(float(zip_row["lat"]), float(zip_row["long"]), *CENTRES[item["city_query"]]) <= 25
+        assert haversine_miles(float(zip_row["lat"]), float(zip_row["long"]),
+                               float(item["latitude"]), float(item["longitude"])) > 15
 
 
 def test_xlsx_and_csv_generations_give_the_same_items(xlsx_feed, houston_dallas_feed):
@@ -77,7 +104,11 @@ def test_massachusetts_2025_csv_generation(tmp_path):
     expected = Counter(r["city"].strip() for r in rows if r["city"].strip().lower() in ("boston", "worcester"))
     output, result = crawl(tmp_path, "findtreatment_export", "Boston, MA;Worcester, MA", "--source", MA_CSV.as_uri())
     items = read_feed(output)
-    assert Counter(i["city"] for i in items) == expected
+    found = Counter(i["city"] for i in items)
+    assert {city: found[city] for city in expected} == expected
+    # Boston's neighbourhoods, listed under their own names, are Boston's too.
+    for neighbourhood in ("Dorchester", "Roxbury", "Jamaica Plain"):
+        assert found[neighbourhood] > 0, neighbourhood
     assert all(i["zip"].startswith("0") and len(i["zip"]) == 5 for i in items)  # leading zero kept
     assert sum(1 for i in items if "OIT" in i["service_codes"]) > 0
 

@@ -24,7 +24,12 @@ def massachusetts(tmp_path_factory):
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader)]
         raw = [dict(zip(header, r)) for r in reader]
-    raw = [r for r in raw if r["city"].strip().lower() in ("boston", "worcester", "chelsea")]
+    # The rows the spider kept: the three cities and the places within 25 miles of them.
+    kept = {int(json.loads(line)["source_ref"].removeprefix("row ")) for line in feed.read_text().splitlines()}
+    named = [r for r in raw if r["city"].strip().lower() in ("boston", "worcester", "chelsea")]
+    raw = [dict(r, source_ref=f"row {number}") for number, r in enumerate(raw, start=2) if number in kept]
+    # ...and every row that names one of them is among those kept.
+    assert len(named) == sum(1 for r in raw if r["city"].strip().lower() in ("boston", "worcester", "chelsea"))
     return db, counts, raw
 
 
@@ -38,7 +43,8 @@ def test_every_massachusetts_row_is_a_listing_and_none_is_rejected(massachusetts
     db, counts, raw = massachusetts
     assert counts["rejects"] == 0
     assert counts["listings"] == len(raw) > 50
-    assert {r["city"] for r in query(db, "select distinct city from programs")} == {"Boston", "Worcester", "Chelsea"}
+    assert {r["area"] for r in query(db, "select distinct area from programs")} == set(CITIES.split(";"))
+    assert {"Boston", "Worcester", "Chelsea"} <= {r["city"] for r in query(db, "select distinct city from programs")}
 
 
 def test_massachusetts_twins_merge_as_the_texas_ones_do(massachusetts):
@@ -50,7 +56,8 @@ def test_massachusetts_twins_merge_as_the_texas_ones_do(massachusetts):
     assert len(pairs) >= 10
     for name1, name2, street1, zip_code in pairs:
         programs = query(db, "select facility_type, listing_count from programs where name = ? and "
-                             "coalesce(alternate_name, '') = ? and zip = ?", name1, name2, zip_code)
+                             "coalesce(alternate_name, '') = ? and zip = ? and (address = ? or address like ? || ', %')",
+                         name1, name2, zip_code, street1, street1)
         assert len(programs) == 1, (name1, name2, street1)
         assert json.loads(programs[0]["facility_type"]) == ["MH", "SU"]
 
@@ -61,12 +68,13 @@ def test_massachusetts_care_levels_match_the_raw_export(massachusetts):
     for row in raw:
         for level, codes in DESIGN_EVIDENCE.items():
             if any(row.get(c.lower()) == "1" for c in codes):
-                by_hand[(row["city"].strip(), level)] += 1
-    in_db = Counter({(r["city"], r["care_level"]): r["n"] for r in query(
-        db, "select p.city, e.care_level, count(*) n from program_care_levels e join programs p on p.id = e.program_id "
-            "group by 1, 2")})
+                by_hand[(row["source_ref"], level)] += 1
+    in_db = Counter({(r["source_ref"], r["care_level"]): r["n"] for r in query(
+        db, "select e.source_ref, e.care_level, count(*) n from program_care_levels e group by 1, 2")})
     assert in_db == by_hand
-    assert by_hand[("Boston", "iop")] > 0 and by_hand[("Boston", "outpatient")] > 10
+    per_city = Counter((row["city"].strip(), level) for (ref, level) in by_hand
+                       for row in raw if row["source_ref"] == ref)
+    assert per_city[("Boston", "iop")] > 0 and per_city[("Boston", "outpatient")] > 10
 
 
 def test_massachusetts_ids_are_stable(massachusetts, tmp_path):

@@ -15,7 +15,7 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
-from common.places import City, CityError, city_centre
+from common.places import City
 from crawler.items import ListingItem
 from crawler.spiders.base import ListingSpider
 from common.code_reference import load_code_reference
@@ -63,15 +63,9 @@ class FindtreatmentApiSpider(ListingSpider):
     source_argument = "api_url"
     default_source_url = API_URL
 
-    def __init__(self, radius: str = "25", api_url: str = API_URL, stype: str = "both",
+    def __init__(self, api_url: str = API_URL, stype: str = "both",
                  page_size: str = str(MAX_PAGE_SIZE), *args, **kwargs):
         super().__init__(*args, **kwargs)
-        try:
-            self.radius_miles = float(radius)
-        except ValueError:
-            raise ValueError(f"radius {radius!r}: give a number of miles, e.g. -a radius=25") from None
-        if not 0 < self.radius_miles <= 500:
-            raise ValueError(f"radius {radius!r}: give between 0 and 500 miles")
         self.api_url = api_url
         self.stype = stype
         try:
@@ -81,12 +75,6 @@ class FindtreatmentApiSpider(ListingSpider):
         if self.page_size < 1:
             raise ValueError(f"page_size {page_size!r}: give at least 1 (the API's maximum is {MAX_PAGE_SIZE})")
         self.reference = load_code_reference()
-        self.centres: dict[City, tuple[float, float]] = {}
-        for city in self.cities:
-            try:
-                self.centres[city] = city_centre(city)
-            except CityError as exc:
-                raise ValueError(str(exc)) from None
 
     def page_url(self, city: City, page: int) -> str:
         lat, lng = self.centres[city]

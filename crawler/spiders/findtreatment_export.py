@@ -51,7 +51,8 @@ class FindtreatmentExportSpider(ListingSpider):
             code_columns, rows = read_export(response.body, response.url)
             for number, row in rows:
                 self.count("rows_read")
-                city = self.city_of(row.get("city"), row.get("state"))
+                city = self.area_of(row.get("latitude"), row.get("longitude"), row.get("zip"),
+                                    row.get("city"), row.get("state"))
                 if city is None:
                     continue
                 self.count_city(city)
