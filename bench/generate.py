@@ -55,11 +55,12 @@ def biggest_cities(csv_path: Path, count: int) -> list[str]:
 class _FeedWriter:
     """Items of export rows, read a chunk of lines at a time, into one JSON-lines feed."""
 
-    def __init__(self, csv_path: Path, exporter, header: bytes):
+    def __init__(self, csv_path: Path, exporter, header: bytes, cities: str | None = None):
         from crawler.spiders.findtreatment_export import FindtreatmentExportSpider
 
-        self.labels = city_labels(csv_path)
-        self.spider = FindtreatmentExportSpider(cities="Houston, TX")  # only item_from_row is used
+        # The spider of a crawl of these cities (all of the file's by default): it decides which
+        # area each row belongs to (area_of: a city is a centre and a radius) and makes its item.
+        self.spider = FindtreatmentExportSpider(cities=cities or ";".join(sorted(set(city_labels(csv_path).values()))))
         self.url = csv_path.resolve().as_uri()
         self.fetched_at = FindtreatmentExportSpider.fetched_at(None)
         self.exporter, self.header = exporter, header
@@ -67,22 +68,23 @@ class _FeedWriter:
         self.written = 0
 
     def flush(self, lines: list[bytes]) -> None:
-        from common.places import fold
         from crawler.export_format import read_export
 
         code_columns, rows = read_export(self.header + b"".join(lines), self.url)
         for number, row in rows:
-            label = self.labels.get((fold(row.get("city")), (row.get("state") or "").strip().upper()))
-            if label is None:
-                continue  # no city: a crawl by city would not keep it either
+            city = self.spider.area_of(row.get("latitude"), row.get("longitude"), row.get("zip"),
+                                       row.get("city"), row.get("state"))
+            if city is None:
+                continue  # outside every area: a crawl of these cities would not keep it either
             self.exporter.export_item(self.spider.item_from_row(row, self.offset + number, code_columns, self.url,
-                                                                self.fetched_at, label))
+                                                                self.fetched_at, city.label))
             self.written += 1
         self.offset += len(lines)
 
 
-def write_feed(csv_path: Path, feed_path: Path, chunk_lines: int = 20_000) -> int:
-    """Write the feed a crawl of every city of the export would write; the number of items.
+def write_feed(csv_path: Path, feed_path: Path, chunk_lines: int = 20_000, cities: str | None = None) -> int:
+    """Write the feed a crawl of every city of the export (or of `cities`) would write; the
+    number of items.
 
     The export is read in chunks of lines (each given to read_export with the header), so memory
     stays flat at 1,000,000 rows; the generator writes no cell with a line break, which is checked."""
@@ -92,7 +94,7 @@ def write_feed(csv_path: Path, feed_path: Path, chunk_lines: int = 20_000) -> in
     with csv_path.open("rb") as source, feed_path.open("wb") as out:
         exporter = JsonLinesItemExporter(out, encoding="utf-8")
         exporter.start_exporting()
-        writer = _FeedWriter(csv_path, exporter, source.readline())
+        writer = _FeedWriter(csv_path, exporter, source.readline(), cities)
         lines: list[bytes] = []
         for line in source:
             if line.count(b'"') % 2:

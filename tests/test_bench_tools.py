@@ -90,13 +90,14 @@ def test_readme_beside_it_says_synthetic_and_data_is_refused(synthetic, tmp_path
 
 def test_the_feed_is_what_the_real_spider_writes(synthetic, tmp_path):
     feed = tmp_path / "feed.jsonl"
+    # Every row of a crawl of every city lies in some city's area (it is in its own city).
     assert write_feed(synthetic, feed, chunk_lines=37) == len(parsed(synthetic)[1])  # chunks cross rows
     items = [json.loads(line) for line in feed.read_text().splitlines()]
-    cities = Counter(i["city_query"] for i in items).most_common(3)
-    crawled, _ = crawl(tmp_path, "findtreatment_export", ";".join(c for c, _ in cities), "--source", str(synthetic))
+    cities = ";".join(c for c, _ in Counter(i["city_query"] for i in items).most_common(3))
+    crawled, _ = crawl(tmp_path, "findtreatment_export", cities, "--source", str(synthetic))
     real = [json.loads(line) for line in crawled.read_text().splitlines()]
-    mine = [i for i in items if i["city_query"] in {c for c, _ in cities}]
-    assert len(real) == len(mine) == sum(n for _, n in cities)
+    assert write_feed(synthetic, feed, chunk_lines=37, cities=cities) == len(real) > 0
+    mine = [json.loads(line) for line in feed.read_text().splitlines()]
     strip = lambda item: {k: v for k, v in item.items() if k != "fetched_at"}  # noqa: E731
     assert [strip(i) for i in mine] == [strip(i) for i in real]
 
