@@ -1,5 +1,5 @@
 """The item the provider_sites spider yields: one page of a program's own website as it was read
-(crawler.page_reading), not as it was judged. The build decides which levels of care the page
+(common.page_reading), not as it was judged. The build decides which levels of care the page
 states and summarises its schema.org data (pipelines.site_levels), so a change to the phrase data
 needs a rebuild, not a recrawl. Kept apart from ListingItem: a page of a provider's site is not
 a listing, and the build treats it as extra evidence only."""
@@ -17,7 +17,7 @@ class SitePageItem:
     title: str = ""  # the page's <title>
     # The page's text in document order: {"text", "kind": "heading" | "item" | "para", "heading": 1-6,
     # "lead_in": the text before a list, "furniture": why it is navigation, footer, sidebar...}
-    # (crawler.page_reading.Block; fields at their default are left out).
+    # (common.page_reading.Block; fields at their default are left out).
     blocks: list[dict] = field(default_factory=list)
     json_ld: list = field(default_factory=list)  # the page's JSON-LD objects, as written
     microdata: list = field(default_factory=list)  # its microdata items, in JSON-LD's shape

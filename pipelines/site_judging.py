@@ -1,18 +1,22 @@
 """Judging a page of a provider's website: which levels of care it states the program offers,
 each with the sentence that states it. The page comes from the provider_sites feed as read by
 the spider (pipelines.site_levels turns a feed item into a Page); the words are data
-(pipelines.site_vocabulary).
+(pipelines.site_vocabulary), in English and Spanish.
 
     state_levels(page) -> [Finding(level, quote, url)]
 
 Precision first. A level counts only where the page speaks of the program itself: "we offer ...",
-"our IOP ...", "... is available on site", or a heading or list item that is only the name of a
-level in a section where the program speaks of itself ("Our programs: Detox, Residential").
-It does not count when the clause negates it ("we do not offer residential care"), sends people
-elsewhere ("we can refer you to an IOP"), names where clients come from or what the level is
-compared with ("an alternative to inpatient care", "after residential treatment"), is part of
-another organisation's name ("Ben Taub Hospital's inpatient unit"), sits in page furniture
-(the spider marks navigation, header, footer and sidebar text), or is on a blog-like page.
+"our IOP ...", "Ofrecemos un programa intensivo ambulatorio", "... is available on site", the
+answer "Yes" to "Do you offer detox?", or a heading, list item, table row or schema.org service
+that is only the name of a level where the page shows it is the program's offer
+(pipelines.site_labels: "Levels of Care: Detox, Residential", "Medical detox | ✓").
+It does not count when the clause negates it ("we do not offer residential care"), closes it or
+puts it in the past ("Our residential program closed in 2022", "From 2008 to 2021 we operated a
+detox unit"), sends people elsewhere ("we can refer you to an IOP"), names where clients come from
+or what the level is compared with ("an alternative to inpatient care", "after residential
+treatment"), is part of another organisation's name ("Ben Taub Hospital's inpatient unit"), sits
+in page furniture (the spider marks navigation, header, footer and sidebar text), or is on a
+blog-like page.
 """
 from __future__ import annotations
 
@@ -20,10 +24,12 @@ import re
 from dataclasses import dataclass, field
 
 from common import vocab
+from pipelines.site_labels import judge_labels, judge_rows, judge_services, listed_after_heading
+from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
-MAX_QUOTE = 300
-LABEL_MAX_WORDS = 14
+__all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
+
 BLOCKER_WINDOW = 5  # words before a level phrase in which a blocker counts
 # Words that end a run of capitalized words before a level phrase without being part of a name.
 NOT_NAME_WORDS = frozenset("""
@@ -32,56 +38,17 @@ here home how in into is its learn more new now of on or our start that the thei
 today us we what when where which who why with you your offer offers offered offering provide provides
 providing include includes including feature features featuring welcome explore discover begin visit
 vs versus about top best leading trusted affordable confidential compassionate expert quality
+el la los las un una en de del y con para por nuestro nuestra nuestros nuestras ofrecemos ofrece
 """.split())
 _TOKEN = re.compile(r"[\w’'&+/-]+|[^\w\s]")
 _WORD = re.compile(r"[\w’'.+-]+")
-_ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|St|Sr|Jr|Inc|Ltd|Co|vs|approx|Ave|Blvd|Rd|Ste|Mt|Ft)"
-                            r"|\b[a-zA-Z]\.[a-zA-Z]|\b[A-Z])\.$")
 # "from detox through outpatient" with the level phrases replaced by §: a continuum, not an origin.
 _RANGE = re.compile(r"\bfrom\s+(?:[\w’'-]+\s+){0,2}?§+(?:[\s,]+(?:(?:to|through|into|and|or|all\s+the\s+way\s+to|on\s+to)"
                     r"\s+)?(?:[\w’'-]+\s+){0,2}?§+)+", re.I)
-_NUMBER_ABBREVIATION = re.compile(r"\b(?:No|Nos|no|Vol|p|pp)\.$")  # "No. 1": an abbreviation only before a number
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A level of care the page states, the words that state it, and the page."""
-
-    level: str
-    quote: str
-    url: str
-
-
-@dataclass
-class Block:
-    """A run of the page's own text: a heading, a list item, a paragraph, a table row."""
-
-    text: str
-    kind: str  # "heading", "item" or "para"
-    heading: int = 0  # 1-6 for headings
-    lead_in: str | None = None  # for list items: the text just before the list
-
-
-@dataclass
-class Page:
-    """A page as the judge sees it: its own text, and what tells whose page it is."""
-
-    url: str
-    blocks: list[Block]
-    blog_reason: str | None = None  # why the page reads as a blog post, or None
-    own_names: list[str] = field(default_factory=list)  # the site's own name(s), from its markup
-    host_label: str = ""  # "riversiderecovery" for https://www.riversiderecovery.com/
-
-    @property
-    def is_blog_like(self) -> bool:
-        return self.blog_reason is not None
-
-
-@dataclass
-class Mention:
-    level: str
-    start: int
-    end: int
+# Words that continue the reach of a possessive ("our detox, residential and IOP programs").
+# "Q: Do you offer detox?" "A: Yes.": the markers of a question and its answer.
+_QA_MARKER = re.compile(r"\s*(?:q|a|p|r|question|answer|pregunta|respuesta)\s*[:.]\s+", re.I)
+_POSSESSIVE_JOINERS = {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-", "y", "e", "o", "u"}
 
 
 @dataclass
@@ -102,10 +69,6 @@ class Verdict:
     stated: list[Mention] = field(default_factory=list)
     ruled_out: list[Mention] = field(default_factory=list)
     denied: list[Mention] = field(default_factory=list)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
@@ -138,6 +101,13 @@ class _Judge:
         self.own_tokens = tokens
         own = sorted({n for n in page.own_names if len(n) >= 3} | {t for t in tokens}, key=len, reverse=True)
         self.own_re = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(n) for n in own), re.I) if own else None
+        self._mentions: dict[str, list[Mention]] = {}
+
+    def mentions(self, text: str) -> list[Mention]:
+        """find_mentions, remembered for the page (labels are looked at from several sections)."""
+        if text not in self._mentions:
+            self._mentions[text] = find_mentions(text, self.voc)
+        return self._mentions[text]
 
     # - tokens and names -
 
@@ -191,9 +161,9 @@ class _Judge:
         return False
 
     def possessed(self, masked: str, mentions: list[Mention], start: int, end: int) -> set[int]:
-        """Indexes of the mentions that 'our' reaches: "our detox, residential and IOP programs"."""
+        """Indexes of the mentions that a possessive reaches: "our detox, residential and IOP programs"."""
         reached: set[int] = set()
-        owners = [m.end() for m in re.finditer(r"\bour\b", masked[start:end], re.I)]
+        owners = [m.end() for m in self.p["possessive"].finditer(masked[start:end])]
         if self.own_re:  # "Harbor Light's IOP" is the site saying "our IOP"
             owners += [m.end() for m in re.finditer(rf"(?:{self.own_re.pattern})[’']s\b", masked[start:end], re.I)
                        if m.group()[:1].isupper()]
@@ -207,7 +177,7 @@ class _Judge:
                 if hit is not None:
                     reached.add(hit)
                     continue
-                if word in {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-"}:
+                if word in _POSSESSIVE_JOINERS:
                     continue
                 if word in {".", ";", ":", "!", "?"} or self.p["scope_breaker"].fullmatch(word):
                     break
@@ -229,9 +199,13 @@ class _Judge:
                 covered |= {i for i, m in enumerate(mentions) if r.start() <= m.start < r.end()}
         return covered
 
-    def offered(self, pre: str, post: str) -> bool:
-        """An offer cue before (subject then verb, or offer_alone) or just after the level phrase."""
+    def offered(self, pre: str, post: str, lead: str = "") -> bool:
+        """An offer cue before (subject then verb, or offer_alone) or just after the level phrase.
+        lead: the sentence before the clause, whose subject a clause may share ("We previously
+        offered residential care, but now focus on outpatient therapy")."""
         if self.p["offer_alone"].search(pre) or self.p["offer_after"].match(post):
+            return True
+        if lead and self.p["offer_verb"].search(pre) and (self.p["subject"].search(lead) or self.speaks(lead)):
             return True
         if self.own_re:  # "Residential treatment at Riverside lasts 30 to 90 days"
             after = re.match(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:at|with)\s+(?:the\s+)?({self.own_re.pattern})", post, re.I)
@@ -284,7 +258,7 @@ class _Judge:
         """For one sentence: the mentions it states as offered, those it rules out, and of those
         the ones the program itself says it does not offer ("we do not offer residential care")."""
         verdict = Verdict()
-        mentions = find_mentions(sentence, self.voc)
+        mentions = self.mentions(sentence)
         if not mentions or sentence.rstrip(" )”\"'").endswith("?"):
             return verdict
         masked = self.mask(sentence)
@@ -298,19 +272,35 @@ class _Judge:
         ours = self.possessed(masked, mentions, start, end)
         ranged = self.in_range(masked, mentions, start, end)
         referral = bool(self.p["referral"].search(masked, start, end))
+        past = self.in_the_past(masked, start, end)
         for i, m in enumerate(mentions):
             if not start <= m.start < end:
                 continue
             pre, post = masked[start:m.start], masked[m.end:end]
             negated_after = self.p["negation_after"].match(post)
             negation = self.p["negation"].search(self.negation_scope(pre, masked[m.start:end], mentions))
-            if referral or negation or negated_after:
+            if referral or negation or negated_after or past:
                 verdict.ruled_out.append(m)
-                if not referral and (negated_after or self.says_not_offered(pre)):
+                if (not referral and (negated_after or past or self.says_not_offered(pre))
+                        and not self.local(masked[start:end])):
                     verdict.denied.append(m)
             elif i in ours or (not self.in_other_name(clause.sentence, m)
-                               and (i in ranged or not self.blocked(pre)) and self.offered(pre, post)):
+                               and (i in ranged or not self.blocked(pre))
+                               and self.offered(pre, post, masked[:start])):
                 verdict.stated.append(m)
+
+    def local(self, clause: str) -> bool:
+        """The clause limits what it says to one place ("at this location", "in Frisco"): a
+        denial there is not the whole program's."""
+        if self.p["local_scope"].search(clause):
+            return True
+        return any(m.group(1).lower() in place_names()
+                   for m in re.finditer(r"\b(?:in|at|en)\s+([A-ZÁÉÍÓÚÑ][\w’'-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w’'-]+)?)", clause))
+
+    def in_the_past(self, masked: str, start: int, end: int) -> bool:
+        """The clause says what the program did once: a past offer verb and a past time ("From
+        2008 to 2021 we operated a detox unit", "We offered residential care for ten years")."""
+        return bool(self.p["past_offer"].search(masked, start, end) and self.p["past_time"].search(masked, start, end))
 
     def blocked(self, pre: str) -> bool:
         """A blocker in the last words before the level phrase: where clients come from, what the
@@ -318,124 +308,9 @@ class _Judge:
         window = " ".join(_WORD.findall(pre)[-BLOCKER_WINDOW:])
         return bool(self.p["blocker"].search(window))
 
-    # - labels: a heading or list item that is only a level's name -
-
-    def label_mentions(self, text: str) -> list[Mention]:
-        if text.rstrip().endswith("?") or len(_WORD.findall(text)) > LABEL_MAX_WORDS:
-            return []
-        mentions = find_mentions(text, self.voc)
-        if not mentions:
-            return []
-        rest = list(text)
-        for m in mentions:
-            rest[m.start:m.end] = " " * (m.end - m.start)
-        for word in re.findall(r"[\w’'&+-]+", "".join(rest)):
-            low = word.lower()
-            if self.p["label_word"].match(low) or self.p["label_word"].match(low.strip("-/")):
-                continue
-            if word.isdigit() or self.is_own_word(word) or low in place_names():
-                continue
-            if re.fullmatch(r"(?:we|offer|offered|offering|provide|provided|available|here|now)", low):
-                continue
-            return []
-        masked = self.mask(text)
-        if self.p["negation"].search(masked) or self.p["referral"].search(masked):
-            return []
-        return mentions
-
-    def own_voice(self, text: str) -> bool:
-        """A sentence where the program speaks of itself, and not to send people elsewhere."""
-        for sentence in split_sentences(text):
-            masked = self.mask(sentence)
-            if self.p["referral"].search(masked) or self.p["negation"].search(masked):
-                continue
-            if self.speaks(masked):
-                return True
-        return False
-
-    def declines(self, text: str) -> bool:
-        """A sentence where the program says it does not offer, or sends elsewhere, something it
-        does not name ("We do not provide these levels of care")."""
-        for sentence in split_sentences(text):
-            masked = self.mask(sentence)
-            if find_mentions(sentence, self.voc) or not self.speaks(masked):
-                continue
-            if self.p["referral"].search(masked) or self.p["negation"].search(masked):
-                return True
-        return False
 
 
-# Hand-written, measured against libraries on the 75 labelled pages (bench.site_levels): pySBD
-# 0.3.4 and syntok 1.4.4 give the same precision and recall but make judging 5.7x and 1.7x
-# slower (18.5 and 5.7 ms a page against 3.3); NLTK's punkt has no model without a separate
-# download, and untrained it splits "Dr." and "a.m." (16 blocks cut wrongly).
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a block; abbreviations (Dr., a.m., St.) do not end one."""
-    pieces = re.split(r"(?<=[.!?])[\"”’)]*\s+(?=[\"“‘(]*[A-Z0-9])", text)
-    sentences: list[str] = []
-    for piece in pieces:
-        if sentences and (_ABBREVIATIONS.search(sentences[-1])
-                          or (_NUMBER_ABBREVIATION.search(sentences[-1]) and piece[:1].isdigit())):
-            sentences[-1] += " " + piece
-        else:
-            sentences.append(piece)
-    return [s.strip() for s in sentences if s.strip()]
-
-
-def _quote(sentence: str, m: Mention | None = None) -> str:
-    """The sentence, or a window of it around the level phrase when it is long."""
-    sentence = _norm(sentence)
-    if len(sentence) <= MAX_QUOTE or m is None:
-        return sentence[:MAX_QUOTE]
-    half = (MAX_QUOTE - len(sentence[m.start:m.end])) // 2
-    start, end = max(0, m.start - half), min(len(sentence), m.end + half)
-    start = sentence.rfind(" ", 0, start) + 1 if start else 0
-    end = sentence.find(" ", end) if end < len(sentence) and sentence.find(" ", end) != -1 else len(sentence)
-    return ("…" if start else "") + sentence[start:end].strip() + ("…" if end < len(sentence) else "")
-
-
-def _sections(blocks: list[Block]) -> list[tuple[int, int]]:
-    """For each block, the block range of its context: a heading's own section (an h1 only its
-    introduction), or for other blocks the section of the heading above them."""
-    ranges: list[tuple[int, int]] = []
-    heading_above = -1
-    for i, block in enumerate(blocks):
-        if block.kind == "heading":
-            heading_above = i
-            stop = len(blocks)
-            for j in range(i + 1, len(blocks)):
-                other = blocks[j]
-                if other.kind == "heading" and (block.heading == 1 or other.heading <= block.heading):
-                    stop = j
-                    break
-            ranges.append((i, stop))
-        else:
-            start = max(heading_above, 0)
-            stop = next((j for j in range(i + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
-            ranges.append((start, stop))
-    return ranges
-
-
-def _ancestors(blocks: list[Block], i: int) -> list[tuple[str, list[str]]]:
-    """(heading text, texts of its introduction) of each heading above block i of a higher rank
-    than the last: the outline the block sits in."""
-    rank = blocks[i].heading if blocks[i].kind == "heading" else 7
-    found = []
-    for j in range(i - 1, -1, -1):
-        if blocks[j].kind == "heading" and blocks[j].heading < rank:
-            intro = []
-            for k in range(j + 1, len(blocks)):
-                if blocks[k].kind == "heading":
-                    break
-                intro.append(blocks[k].text)
-            found.append((blocks[j].text, intro))
-            rank = blocks[j].heading
-    return found
-
-
-
-
-# --- a page: sentences first, then labels ---------------------------------------------------
+# --- a page: sentences (answers to the page's own questions among them), then labels ---------
 
 
 @dataclass
@@ -447,77 +322,84 @@ class _SentencePass:
     ruled_out_in: dict[int, set[str]] = field(default_factory=dict)
     denied: set[str] = field(default_factory=set)
 
+    def state(self, level: str, text: str, url: str, m: Mention | None = None) -> None:
+        self.found.setdefault(level, Finding(level, quote(text, m), url))
+
+    def rule_out(self, block: int, levels, denied: bool = False) -> None:
+        self.ruled_out_in.setdefault(block, set()).update(levels)
+        if denied:
+            self.denied.update(levels)
+
+
+def _unmarked(sentence: str) -> str:
+    """The sentence without a leading "Q:" or "A:"."""
+    marker = _QA_MARKER.match(sentence)
+    return sentence[marker.end():] if marker else sentence
+
+
+def _offer_question(judge: _Judge, sentence: str) -> bool:
+    """'Do you offer detox?', '¿Tienen servicio de desintoxicación?': the page asks itself."""
+    sentence = _unmarked(sentence)
+    return sentence.rstrip(" )”\"'").endswith("?") and bool(judge.p["offer_question"].match(sentence))
+
+
+def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result: _SentencePass,
+            where: tuple[int, Block, str]) -> None:
+    """The answer to an offer question: "Yes" states the levels the question names and those the
+    answer names itself (not where clients come from); "No" says the program does not offer the
+    question's levels. The question's levels are quoted with the answer's block."""
+    block, answer_block, url = where
+    question, answer = _unmarked(question), _unmarked(answer)
+    asked = [m for m in judge.mentions(question)
+             if not judge.in_other_name(question, m) and not judge.blocked(question[:m.start])]
+    ruled_out = {m.level for m in verdict.ruled_out}
+    if judge.p["answer_no"].match(answer):
+        result.rule_out(block, {m.level for m in asked}, denied=True)
+    elif judge.p["answer_yes"].match(answer) and not judge.p["referral"].search(judge.mask(answer)):
+        for m in asked:
+            if m.level not in ruled_out:
+                result.state(m.level, f"{question} — {answer_block.text}", url)
+        for m in judge.mentions(answer):
+            if (m.level not in ruled_out and not judge.in_other_name(answer, m)
+                    and not judge.blocked(judge.mask(answer)[:m.start])):
+                result.state(m.level, answer, url, m)
+
 
 def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
     result = _SentencePass()
+    previous = ""
     for i, block in enumerate(page.blocks):
-        for sentence in split_sentences(block.text):
+        sentences = split_sentences(block.text)
+        for k, sentence in enumerate(sentences):
             verdict = judge.judge_sentence(sentence)
-            result.ruled_out_in.setdefault(i, set()).update(m.level for m in verdict.ruled_out)
+            result.rule_out(i, {m.level for m in verdict.ruled_out})
             result.denied.update(m.level for m in verdict.denied)
             for m in verdict.stated:
-                result.found.setdefault(m.level, Finding(m.level, _quote(sentence, m), page.url))
+                result.state(m.level, sentence, page.url, m)
+            for m in listed_after_heading(judge, sentence):
+                result.state(m.level, sentence, page.url, m)
+            if previous and _offer_question(judge, previous):
+                # A bare "Yes." is answered by the sentence after it.
+                bare = len(_WORD.findall(sentence)) <= 2 and k + 1 < len(sentences)
+                answer = f"{sentence} {sentences[k + 1]}" if bare else sentence
+                _answer(judge, previous, answer, judge.judge_sentence(answer), result, (i, block, page.url))
+            previous = sentence
     return result
-
-
-def _label_confirmed(judge: _Judge, blocks: list[Block], i: int, context: list[Block]) -> bool:
-    """A label counts where its section has the program speaking of itself and declining
-    nothing, or an outline above introduces the program's own offerings."""
-    if any(judge.declines(b.text) for b in context if b.kind != "heading"):
-        return False
-    if any(judge.own_voice(b.text) for b in context if b.kind != "item") or judge.own_voice(blocks[i].text):
-        return True
-    return any(
-        judge.p["program_heading"].search(" ".join([heading, *intro]))
-        and (judge.own_voice(heading) or any(judge.own_voice(text) for text in intro))
-        for heading, intro in _ancestors(blocks, i))
-
-
-def _label_quote(blocks: list[Block], i: int) -> str:
-    """A list item with its lead-in; a heading with the sentence that opens its section."""
-    block = blocks[i]
-    if block.lead_in:
-        return f"{block.lead_in} … {block.text}"
-    if block.kind == "heading":
-        first = blocks[i + 1] if i + 1 < len(blocks) and blocks[i + 1].kind != "heading" else None
-        return f"{block.text} — {split_sentences(first.text)[0]}" if first else block.text
-    return block.text
-
-
-def _judge_labels(judge: _Judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
-    """Headings and list items that are only a level's name, confirmed by their section."""
-    found: dict[str, Finding] = {}
-    blocks = page.blocks
-    ranges = _sections(blocks)
-    for i, block in enumerate(blocks):
-        mentions = judge.label_mentions(block.text)
-        if not mentions:
-            continue
-        start, stop = ranges[i]
-        context = [blocks[j] for j in range(start, stop) if j != i]
-        if block.lead_in and all(b.text != block.lead_in for b in context):
-            context.insert(0, Block(block.lead_in, "para"))
-        if block.lead_in and (judge.p["negation"].search(judge.mask(block.lead_in))
-                              or judge.p["referral"].search(judge.mask(block.lead_in))):
-            continue
-        if not _label_confirmed(judge, blocks, i, context):
-            continue
-        ruled_out = set().union(*(ruled_out_in.get(j, set()) for j in range(start, stop)))
-        quote = _quote(_label_quote(blocks, i))
-        for m in mentions:
-            if m.level not in ruled_out:
-                found.setdefault(m.level, Finding(m.level, quote, page.url))
-    return found
 
 
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
-    (or heading or list item) that states it and the page URL. A blog-like page states none."""
+    (or heading, list item, table row or schema.org service) that states it and the page URL. A
+    blog-like page states none."""
     if page.is_blog_like:
         return []
     judge = _Judge(page, voc or load_vocabulary())
     sentences = _judge_sentences(judge, page)
-    found = {**_judge_labels(judge, page, sentences.ruled_out_in), **sentences.found}
+    rows = judge_rows(judge, page)
+    for i, levels in rows.ruled_out_in.items():
+        sentences.rule_out(i, levels, denied=True)
+    labels = judge_labels(judge, page, sentences.ruled_out_in)
+    found = {**judge_services(judge, page), **labels, **rows.found, **sentences.found}
     # Where the page itself says it does not offer a level, a looser use of the same word on the
     # page ("two outpatient programs", meaning PHP and IOP) does not count.
     return [found[level] for level in vocab.care_levels() if level in found and level not in sentences.denied]

@@ -1,9 +1,18 @@
 """The levels of care a provider's own website states in its own words, judged at build time
-from what the provider_sites spider read (crawler.page_reading), each with the sentence that
+from what the provider_sites spider read (common.page_reading), each with the sentence that
 says it and the page URL as evidence:
 
     judge_item(feed item) -> {**item, "findings": [...], "structured": {...}, "page_kind": "page" | "blog"}
     program_care_level_rows(judged items) -> rows of program_care_levels
+
+A saved page is judged the same way, read by the spider's own reader, one JSON line a level:
+
+    python -m pipelines.site_levels PAGE.html [--url URL]
+    {"level": "iop", "quote": "We offer an intensive outpatient program ..."}
+
+Without --url the page's own address is taken from its og:url or canonical link, else it is
+file:///NAME (the folders a file was saved in say nothing of the page, and a folder named "posts"
+must not make it read as a blog post).
 
 The spider stores each page's text blocks, title, a few <meta> values, body and article class
 names and its schema.org data; nothing in the feed is judged, so a change to the phrase data
@@ -13,16 +22,22 @@ site's own names); pipelines.site_judging decides what the text states.
 """
 from __future__ import annotations
 
+import argparse
+import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import asdict, is_dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from common.page_reading import read_page
 
 from pipelines.site_judging import Block, Finding, Page, state_levels
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary
-from pipelines.structured_data import extract_structured, json_objects
+from pipelines.structured_data import descriptions, extract_structured, json_objects, offered_services
 
-__all__ = ["SOURCE", "Finding", "blog_reason", "judge_item", "page_of", "program_care_level_rows"]
+__all__ = ["SOURCE", "Finding", "blog_reason", "judge_item", "judge_saved_page", "page_of", "program_care_level_rows"]
 
 SOURCE = "provider website"  # program_care_levels.source for these findings
 ORG_TYPE = re.compile(r"organi[sz]ation|business|clinic|hospital|medical|physician|ngo|website|place|center|"
@@ -101,11 +116,13 @@ def _own_names(item: dict) -> list[str]:
 
 def page_of(item: dict, voc: Vocabulary | None = None) -> Page:
     """The judge's view of a provider_sites feed item: the page's own text (furniture left out),
-    why it reads as a blog post if it does, and the site's own names."""
+    why it reads as a blog post if it does, the site's own names, and the services and
+    descriptions of its schema.org data."""
     blocks = [Block(b["text"], b["kind"], b.get("heading", 0), b.get("lead_in"))
               for b in item.get("blocks") or [] if not b.get("furniture")]
     url = item.get("url") or ""
-    return Page(url, blocks, blog_reason(item, voc), _own_names(item), _host_label(url))
+    return Page(url, blocks, blog_reason(item, voc), _own_names(item), _host_label(url), offered_services(item),
+                descriptions(item))
 
 
 def judge_item(item) -> dict:
@@ -147,3 +164,34 @@ def program_care_level_rows(items: Iterable) -> list[dict]:
                     "seen": data.get("fetched_at"),
                 }
     return list(rows.values())
+
+
+def judge_saved_page(path: Path | str, url: str | None = None) -> list[Finding]:
+    """The levels a page saved to a file states, read as the spider reads a page and judged as
+    the build judges its feed line. url: the page's address (its path tells a blog post, its
+    host the site's name); by default the page's og:url or canonical link, else file:///NAME."""
+    path = Path(path)
+    reading = read_page(path.read_bytes(), url or "file:///" + quote(path.name))
+    if not url:
+        url = next((u for key in ("og:url", "canonical") for u in reading.meta.get(key, [])
+                    if u.startswith(("http://", "https://"))), reading.url)
+    item = {"program_id": None, "url": url, "site": url, "fetched_at": None, **reading.as_feed()}
+    return [Finding(**f) for f in judge_item(item)["findings"]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.site_levels",
+                                     description="Print the levels of care a saved page of a provider's website "
+                                                 "states, one JSON line each: {\"level\": ..., \"quote\": ...}.")
+    parser.add_argument("page", type=Path, help="the saved page (HTML, or plain text)")
+    parser.add_argument("--url", help="the page's address (default: its og:url or canonical link, else file:///PAGE)")
+    args = parser.parse_args(argv)
+    if not args.page.is_file():
+        parser.error(f"{args.page}: no such file")
+    for finding in judge_saved_page(args.page, args.url):
+        print(json.dumps({"level": finding.level, "quote": finding.quote}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,6 @@
-"""The words a provider's website uses to say which levels of care it offers, as data: the rows
-of data/site_level_phrases.csv (kind, level, pattern, note), checked and compiled once.
+"""The words a provider's website uses to say which levels of care it offers, in English and
+Spanish, as data: the rows of data/site_level_phrases.csv (kind, level, pattern, note), checked
+and compiled once.
 
     load_vocabulary(path=None) -> Vocabulary
 
@@ -25,7 +26,9 @@ KINDS = {
     "level": "a phrase naming the level in the level column",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
     "negation": "before the level phrase in its clause: not offered",
-    "negation_after": "just after the level phrase: not offered (is not available)",
+    "negation_after": "just after the level phrase: not offered (is not available, closed in 2022)",
+    "past_offer": "a past-tense offer verb (offered, ran): with past_time in the clause, offered once and not now",
+    "past_time": "a time in the past (until 2019, from 2008 to 2021, formerly)",
     "referral": "anywhere in the clause: the level is found or given elsewhere",
     "neutral": "blanked out before cues are looked for (accept referrals, no cost, call us)",
     "blocker": "in the words just before the level phrase: not the level offered (from, than, need)",
@@ -34,16 +37,30 @@ KINDS = {
     "offer_alone": "before the level phrase: offers it without a subject (now offering)",
     "offer_after": "just after the level phrase: offered here (is available on site)",
     "scope_breaker": "ends the reach of 'our' before a level phrase",
+    "local_scope": "limits a denial to one place of a program with several (not offered at this location)",
+    "possessive": "the program's own word for its own (our): the levels just after it are the program's",
     "label_word": "a word a heading or list item may have around a level phrase and stay a label",
+    "heading_word": "besides label words, a word of a heading introducing the program's offerings (that we offer)",
+    "region_word": "with a place, names a region and stays a place (Greater Houston, North Texas)",
+    "location_word": "the last word of a heading naming one of the program's places (Downtown office)",
     "own_voice": "the program speaking of itself (confirms labels)",
-    "program_heading": "a heading about the program's offerings (with own_voice, confirms labels under it)",
+    "program_heading": "a heading about the program's offerings (Programs, Levels of Care): with only label "
+                       "words around it, it confirms the labels under it",
     "clause_break": "where a clause ends inside a sentence",
+    "offer_question": "at the start of a question: asks whether the program offers something (Do you offer ...?)",
+    "answer_yes": "at the start of the answer to an offer_question: yes",
+    "answer_no": "at the start of the answer to an offer_question: no",
+    "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
+    "no_mark": "at the start of a table cell: the row's level is not offered (✗, No, Referral, Closed)",
     "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",
     "blog_type": "a schema.org type of blog-like pages",
     "blog_class": "a body or article class of blog-like pages",
 }
 # Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
-WHOLE_TOKEN_KINDS = {"label_word", "blog_path", "blog_type", "blog_class"}
+WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class"}
+# Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
+# end at a word's end: a question, an answer, a table cell.
+START_KINDS = {"offer_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}
 
 
 @dataclass
@@ -58,9 +75,13 @@ def phrases_path(path: Path | str | None = None) -> Path:
     return Path(path or os.environ.get(PHRASES_ENV) or PHRASES)
 
 
-def _compile(pattern: str, where: str, whole: bool = False) -> re.Pattern:
+def _compile(pattern: str, where: str, whole: bool = False, start: bool = False) -> re.Pattern:
+    if whole:
+        pattern = rf"(?:{pattern})\Z"
+    elif start:
+        pattern = rf"[\W_]*(?:{pattern})(?!\w)"
     try:
-        return re.compile(rf"(?:{pattern})" if not whole else rf"(?:{pattern})\Z", re.I)
+        return re.compile(rf"(?:{pattern})", re.I)
     except re.error as exc:
         raise ValueError(f"{where}: pattern {pattern!r} is not a valid regular expression ({exc})") from None
 
@@ -116,7 +137,7 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
     if missing:
         raise ValueError(f"{path}: no rows of kind {', '.join(missing)}")
     patterns = {kind: _compile("|".join(f"(?:{p})" for p in ps), f"{path}: kind {kind}",
-                               whole=kind in WHOLE_TOKEN_KINDS)
+                               whole=kind in WHOLE_TOKEN_KINDS, start=kind in START_KINDS)
                 for kind, ps in parts.items()}
     # The "just after a level phrase" kinds allow up to three words first.
     for kind in ("negation_after", "offer_after"):

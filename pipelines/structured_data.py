@@ -1,6 +1,6 @@
 """What a provider's page says about the provider in schema.org markup, reduced to a small dict,
 from the JSON-LD objects and microdata items the provider_sites spider stored for the page
-(crawler.page_reading reads them, with extruct; the build summarises them here):
+(common.page_reading reads them, with extruct; the build summarises them here):
 
     extract_structured(item) -> {"type", "types", "name", "telephone", "address",
                                  "opening_hours", "description", "same_as", "url", "syntax"}
@@ -8,6 +8,18 @@ from the JSON-LD objects and microdata items the provider_sites spider stored fo
 Only organisation-like nodes count (MedicalClinic, MedicalOrganization, LocalBusiness and kin);
 the most specific one is taken and its gaps filled from the others. A page without such markup
 gives {}.
+
+    offered_services(item) -> [(where, name)]
+
+The services the markup says the organisation offers (availableService, hasOfferCatalog,
+makesOffer, department, or a MedicalTherapy/Service node of the page or its mainEntity), by name, for the judge to read as
+labels ("Intensive Outpatient Program" names IOP). Topics (knowsAbout, about, mentions) are not
+services.
+
+    descriptions(item) -> [(where, text)]
+
+What the organisation and its service nodes say of themselves in their `description`, for the
+judge to read as sentences ("Willow Creek offers medical detox and residential treatment").
 """
 from __future__ import annotations
 
@@ -20,6 +32,11 @@ ORG_TYPES = (
     "MedicalCenter", "EmergencyService", "HealthAndBeautyBusiness", "ProfessionalService", "LocalBusiness",
     "NGO", "GovernmentOrganization", "Organization", "Corporation",
 )
+# Properties whose values are services the organisation offers, and the types a page's own
+# service node has (a page about one program: {"@type": "MedicalTherapy", "name": "Medical Detox"}).
+SERVICE_PROPERTIES = ("availableService", "hasOfferCatalog", "makesOffer", "department")
+SERVICE_TYPES = ("MedicalTherapy", "TherapeuticProcedure", "PsychologicalTreatment", "MedicalProcedure", "Service")
+SERVICE_NAMES = ("name", "serviceType", "alternateName")
 FIELDS = ("name", "telephone", "address", "opening_hours", "description", "same_as", "url")
 MAX_DESCRIPTION = 1000
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "PublicHolidays")
@@ -147,3 +164,63 @@ def extract_structured(item: dict) -> dict:
     result["types"] = sorted({t for r in ranked for t in r[4]})
     result["syntax"] = syntax
     return result
+
+
+def _service_names(value) -> Iterable[str]:
+    """Names of the services in a schema.org value: a text, a service node, an Offer (its
+    itemOffered), an OfferCatalog or ItemList (its elements), or a list of them."""
+    if isinstance(value, str):
+        text = _text(value)
+        if text:
+            yield text
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _service_names(inner)
+    elif isinstance(value, dict):
+        if "itemListElement" in value:
+            yield from _service_names(value["itemListElement"])
+        elif "itemOffered" in value or "item" in value:
+            yield from _service_names(value.get("itemOffered") or value.get("item"))
+        else:
+            for key in SERVICE_NAMES:
+                yield from _service_names(value.get(key) if isinstance(value.get(key), (str, list)) else None)
+
+
+def _top_nodes(data) -> Iterable[dict]:
+    """The page's own nodes: each JSON-LD object or microdata item, the members of an @graph, and
+    the main entity of a page node (what the page is about; not what it mentions)."""
+    for node in data if isinstance(data, list) else [data]:
+        if isinstance(node, dict):
+            yield node
+            graph = node.get("@graph")
+            yield from _top_nodes(graph if isinstance(graph, list) else [])
+            main = node.get("mainEntity")
+            yield from _top_nodes(main if isinstance(main, (dict, list)) else [])
+
+
+def offered_services(item: dict) -> list[tuple[str, str]]:
+    """(where, name) of each service the page's schema.org data says the organisation offers,
+    where naming the property and syntax ("schema.org availableService (JSON-LD)")."""
+    found: list[tuple[str, str]] = []
+    for syntax, data in (("JSON-LD", item.get("json_ld") or []), ("microdata", item.get("microdata") or [])):
+        for node in json_objects(data):
+            for prop in SERVICE_PROPERTIES:
+                found += [(f"schema.org {prop} ({syntax})", n) for n in _service_names(node.get(prop))]
+        for node in _top_nodes(data):
+            kind = next((t for t in _types(node) if t in SERVICE_TYPES), None)
+            if kind:
+                found += [(f"schema.org {kind} ({syntax})", n) for n in _service_names(
+                    {k: node.get(k) for k in SERVICE_NAMES})]
+    return list(dict.fromkeys(found))
+
+
+def descriptions(item: dict) -> list[tuple[str, str]]:
+    """(where, text) of the description of each organisation-like or service node of the page."""
+    found: list[tuple[str, str]] = []
+    for syntax, node in schema_nodes(item):
+        kind = next((t for t in _types(node) if t in ORG_TYPES or t in SERVICE_TYPES), None)
+        text = _text(node.get("description")) if kind else None
+        if text:
+            found.append((f"schema.org {kind} description ({'JSON-LD' if syntax == 'json-ld' else syntax})",
+                          text[:MAX_DESCRIPTION]))
+    return list(dict.fromkeys(found))

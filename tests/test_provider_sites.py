@@ -250,14 +250,14 @@ def test_links_to_blog_like_pages_are_not_followed(url, blog):
 def test_a_page_is_parsed_once_the_tree_scrapy_made_is_read(monkeypatch):
     from scrapy.http import HtmlResponse
 
-    import crawler.page_reading
+    import common.page_reading
 
     spider = make_spider(urls="p1=https://a.example/")
     body = (ROOT / "tests" / "fixtures" / "sites" / "sunnyvale" / "index.html").read_bytes()
     request = scrapy.Request("https://a.example/", meta={"provider_page": True, "site_url": "https://a.example/"})
     response = HtmlResponse("https://a.example/", body=body, encoding="utf-8", request=request)
     spider.crawler.stats.open_spider()
-    monkeypatch.setattr(crawler.page_reading, "Selector", None)  # a second parse would fail here
+    monkeypatch.setattr(common.page_reading, "Selector", None)  # a second parse would fail here
     [item] = [out for out in spider.read(spider.sites["https://a.example/"], response) if isinstance(out, SitePageItem)]
     assert item.json_ld and any(b["text"] == "Mental health day treatment in Dallas" for b in item.blocks)
     assert [f["level"] for f in judge_item(item)["findings"]] == ["iop", "php"]

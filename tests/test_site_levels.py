@@ -1,25 +1,29 @@
-"""The provider-website care-level classifier: the spider's reader (crawler.page_reading), the
-build's judge (pipelines.site_levels, site_judging) and its vocabulary (data/site_level_phrases.csv,
-pipelines.site_vocabulary), the schema.org summary (pipelines.structured_data), the rows it gives
-program_care_levels, and the benchmark on the labelled pages. Pages go the way a crawled page
-goes: read, written to a feed line and read back, judged (bench.site_levels.feed_item)."""
+"""The provider-website care-level classifier: the spider's reader (common.page_reading), the
+build's judge (pipelines.site_levels, site_judging, site_labels) and its vocabulary
+(data/site_level_phrases.csv, pipelines.site_vocabulary), the schema.org summary and services
+(pipelines.structured_data), the rows it gives program_care_levels, the command that judges a
+saved page, and the benchmark on the two labelled sets. Pages go the way a crawled page goes:
+read, written to a feed line and read back, judged (bench.site_levels.feed_item)."""
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
 
 from bench import site_levels as bench
 from bench.site_levels import classify_page, feed_item
-from crawler.page_reading import read_page
+from common.page_reading import read_page
 from pipelines import structured_data
 from pipelines.site_judging import Finding, find_mentions
-from pipelines.site_levels import SOURCE, page_of, program_care_level_rows
+from pipelines.site_levels import SOURCE, judge_saved_page, page_of, program_care_level_rows
 from pipelines.site_vocabulary import PHRASES, load_vocabulary
 
 URL = "https://www.riversiderecovery.example/programs/"
+LABELLED_2 = bench.LABELLED_2
 
 
 def levels(text: str, url: str = URL) -> list[str]:
@@ -221,6 +225,236 @@ def test_mentions_take_the_longest_phrase():
     assert found == [("iop", "intensive outpatient"), ("detox", "outpatient detox"), ("php", "PHP")]
 
 
+# --- levels listed without a sentence: under a heading, in a list, a table, a question ----------
+
+
+@pytest.mark.parametrize("main, expected", [
+    ("<h2>Levels of Care</h2><ul><li>Medical Detox</li><li>Residential Treatment</li><li>Partial Hospitalization (PHP)</li></ul>",
+     ["php", "residential", "detox"]),
+    ("<p>Levels of Care: Partial Hospitalization, Intensive Outpatient, Outpatient Therapy</p>", ["iop", "php", "outpatient"]),
+    ("<h2>Programs for Teens</h2><div class='card'><h3>Residential</h3><p>45 to 60 days.</p></div>"
+     "<div class='card'><h3>Day Treatment</h3><p>Weekdays with school.</p></div>", ["php", "residential"]),
+    ("<table><tr><th>Programs</th><td>Adult inpatient, Senior inpatient, Partial hospitalization (PHP)</td></tr></table>",
+     ["php", "inpatient"]),
+    ("<h1>Intensive Outpatient Program (IOP)</h1><p>The IOP meets three evenings a week.</p>", ["iop"]),
+    ("<h2>Levels of Care</h2><ul><li><strong>Partial Hospitalization (PHP):</strong> six hours a day.</li>"
+     "<li><strong>Detox:</strong> not offered; we refer to partners.</li></ul>", ["php"]),
+    ("<h1>Locations</h1><h2>Downtown office</h2><p>Outpatient counseling, DWI classes</p>"
+     "<h2>Northside office</h2><p>Outpatient counseling. Closed Fridays.</p>", ["outpatient"]),
+    ("<h1>Locations</h1><h2>Phoenix</h2><p>Detox · Residential · PHP</p><h2>Tucson</h2><p>Coming 2025</p>",
+     ["php", "residential", "detox"]),
+    ("<p>Outpatient counseling for adults and couples in Corpus Christi and Greater Houston.</p>", []),
+    ("<h1>Riverside Recovery</h1><p>Outpatient counseling for adults and couples in Corpus Christi and Greater Houston.</p>",
+     ["outpatient"]),
+])
+def test_levels_listed_where_the_page_introduces_its_offerings_count_without_we_or_our(main, expected):
+    assert levels(html(main)) == expected
+
+
+@pytest.mark.parametrize("main", [
+    "<h2>Understanding levels of care</h2><ul><li>Detox</li><li>Residential</li><li>IOP</li></ul>",
+    "<h2>Levels of care explained</h2><ul><li>Detox: the first step for people in withdrawal.</li></ul>",
+    "<h2>What we don't offer</h2><ul><li>Medical detox</li><li>Inpatient hospitalization</li></ul>",
+    "<h2>Treatment Options</h2><ul><li>Detox - referral only</li></ul>",
+    "<h1>Intensive Outpatient Program - Coming Soon</h1><p>Opening spring 2025.</p>",
+])
+def test_headings_that_explain_decline_or_announce_do_not_make_labels_offers(main):
+    assert levels(html(main)) == []
+
+
+def test_a_broad_level_heading_over_narrower_programs_names_a_category():
+    page = html("""<h1>Outpatient Services</h1><dl><dt>Intensive Outpatient Program (IOP)</dt>
+        <dd>Three hours a day, three days a week.</dd></dl>
+        <p>Riverside does not offer traditional weekly therapy; we refer to therapists in the community.</p>""")
+    assert levels(page) == ["iop"]
+
+
+def test_table_rows_count_by_their_marks_and_quote_the_header():
+    page = html("""<h1>Levels of Care</h1><table>
+        <tr><th>Level of care</th><th>Hours per week</th><th>At Riverside</th></tr>
+        <tr><td>Intensive outpatient (IOP)</td><td>9–12</td><td>✓</td></tr>
+        <tr><td>Partial hospitalization</td><td>25–30</td><td>Yes</td></tr>
+        <tr><td>Residential treatment</td><td>24/7</td><td>No – referral</td></tr>
+        <tr><td>Detox</td><td>24/7</td><td>Referral</td></tr></table>""")
+    findings = {f.level: f.quote for f in classify_page(page, URL)}
+    assert findings == {
+        "iop": "Level of care | Hours per week | At Riverside … Intensive outpatient (IOP) | 9–12 | ✓",
+        "php": "Level of care | Hours per week | At Riverside … Partial hospitalization | 25–30 | Yes"}
+
+
+def test_an_faq_answer_says_yes_or_no_to_the_question_it_answers():
+    page = html("""<h1>FAQ</h1>
+        <details><summary>Do you offer medical detox?</summary><p>Yes. Our unit is staffed around the clock.</p></details>
+        <details><summary>Do you offer outpatient counseling once a week?</summary><p>No. After IOP we connect
+        clients with a therapist near home.</p></details>
+        <details><summary>Do you accept insurance?</summary><p>Yes, most plans cover residential treatment.</p></details>""")
+    findings = {f.level: f.quote for f in classify_page(page, URL)}
+    assert findings == {"detox": "Do you offer medical detox? — Yes. Our unit is staffed around the clock."}
+
+
+def test_questions_and_answers_marked_q_and_a_are_read_the_same():
+    page = html("<h1>FAQ</h1><p><strong>Q: Can my teen do IOP online?</strong></p><p>A: Yes, two groups a week.</p>"
+                "<p><strong>Q: Do you offer residential treatment?</strong></p><p>A: No. We refer families.</p>")
+    assert {f.level: f.quote for f in classify_page(page, URL)} == {
+        "iop": "Can my teen do IOP online? — A: Yes, two groups a week."}
+
+
+def test_tabs_and_accordions_are_read_hidden_panels_and_question_buttons_included():
+    page = html("""<h1>Programs</h1>
+        <ul class="nav nav-tabs" role="tablist"><li class="nav-item" role="presentation">
+        <button class="nav-link active" data-bs-toggle="tab" data-bs-target="#a" role="tab" aria-controls="a">Inpatient</button></li></ul>
+        <div class="tab-content"><div class="tab-pane" id="a" role="tabpanel" hidden><p>Seven days on average.</p></div></div>
+        <div class="accordion"><h2 class="accordion-header"><button class="accordion-button" data-bs-toggle="collapse"
+        aria-controls="c1">Do you have a detox program?</button></h2><div id="c1" class="accordion-collapse collapse">
+        <div class="accordion-body">Yes, on our inpatient unit.</div></div></div>
+        <form><button type="submit">Send</button></form>""",
+                nav='<li><button class="navbar-toggler" data-bs-toggle="collapse" aria-controls="menu">Menu</button></li>')
+    reading = read_page(page, URL)
+    assert [b.text for b in reading.content] == [
+        "Programs", "Inpatient", "Seven days on average.", "Do you have a detox program?", "Yes, on our inpatient unit."]
+    assert {b.text: b.furniture for b in reading.blocks if b.furniture} == {"Menu": "header", "Send": "form"}
+    assert levels(page) == ["inpatient", "detox"]
+
+
+# --- schema.org services and descriptions ------------------------------------------------
+
+
+def _ld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+@pytest.mark.parametrize("head, expected", [
+    (_ld({"@type": "MedicalClinic", "name": "Riverside Recovery", "availableService": [
+        {"@type": "MedicalTherapy", "name": "Medical Detox"}, {"@type": "MedicalTherapy", "name": "Residential Treatment"},
+        {"@type": "MedicalTherapy", "name": "Detox referral"}]}),
+     {"residential": "schema.org availableService (JSON-LD): Residential Treatment",
+      "detox": "schema.org availableService (JSON-LD): Medical Detox"}),
+    (_ld({"@type": "MedicalBusiness", "name": "Riverside", "hasOfferCatalog": {"@type": "OfferCatalog", "itemListElement": [
+        {"@type": "Offer", "itemOffered": {"@type": "Service", "name": "Intensive Outpatient Program"}}]}}),
+     {"iop": "schema.org hasOfferCatalog (JSON-LD): Intensive Outpatient Program"}),
+    (_ld({"@context": "https://schema.org", "@graph": [{"@type": "WebPage", "mainEntity": {
+        "@type": "MedicalTherapy", "name": "Partial Hospitalization Program"}}]}),
+     {"php": "schema.org MedicalTherapy (JSON-LD): Partial Hospitalization Program"}),
+    (_ld({"@type": "MedicalClinic", "name": "Riverside Recovery",
+          "description": "Riverside Recovery offers medical detox in Houston."}),
+     {"detox": "schema.org MedicalClinic description (JSON-LD): Riverside Recovery offers medical detox in Houston."}),
+    (_ld({"@type": "Organization", "name": "Riverside", "knowsAbout": ["Residential treatment", "Detox"]}), {}),
+])
+def test_schema_org_services_and_descriptions_state_levels_but_topics_do_not(head, expected):
+    assert {f.level: f.quote for f in classify_page(html("<p>Welcome.</p>", head=head), URL)} == expected
+
+
+def test_microdata_services_state_levels():
+    page = html("""<div itemscope itemtype="https://schema.org/MedicalClinic"><meta itemprop="name" content="Riverside">
+        <div itemprop="availableService" itemscope itemtype="https://schema.org/MedicalTherapy">
+        <meta itemprop="name" content="Intensive Outpatient Program (IOP)"></div></div>""")
+    assert [(f.level, f.quote) for f in classify_page(page, URL)] == [
+        ("iop", "schema.org availableService (microdata): Intensive Outpatient Program (IOP)")]
+    assert structured_data.offered_services(feed_item(page, URL)) == [
+        ("schema.org availableService (microdata)", "Intensive Outpatient Program (IOP)")]
+
+
+def test_a_level_the_page_text_denies_does_not_count_from_its_schema_org_data():
+    head = _ld({"@type": "MedicalClinic", "name": "Riverside", "availableService": ["Residential Treatment", "IOP"]})
+    assert levels(html("<p>Our residential program closed in 2022.</p>", head=head)) == ["iop"]
+
+
+# --- Spanish pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Ofrecemos un programa intensivo ambulatorio (IOP) para adultos.", ["iop"]),
+    ("Contamos con hospitalización parcial y tratamiento residencial para adultos.", ["php", "residential"]),
+    ("Nuestro centro ofrece desintoxicación médica ambulatoria.", ["detox"]),
+    ("Se ofrece tratamiento ambulatorio intensivo en nuestra clínica.", ["iop"]),
+    ("No ofrecemos desintoxicación; le referimos a un hospital.", []),
+    ("No ofrecemos tratamiento residencial ni hospitalización psiquiátrica.", []),
+    ("Nuestro programa residencial cerró en 2021.", []),
+    ("Hasta 2021 ofrecíamos desintoxicación.", []),
+    ("Estamos en una zona tranquila; no necesita referencia médica para el IOP.", []),
+])
+def test_spanish_pages_state_and_deny_levels_in_spanish(sentence, expected):
+    assert levels(html(f"<p>{sentence}</p>")) == expected
+
+
+def test_a_spanish_faq_and_a_list_under_niveles_de_atencion():
+    page = html("""<h2>Niveles de atención</h2><ul><li>Hospitalización parcial</li><li>Programa intensivo ambulatorio</li></ul>
+        <details><summary>¿Ofrecen desintoxicación?</summary><p>No. Le ayudamos a encontrar un centro cercano.</p></details>""")
+    assert levels(page) == ["iop", "php"]
+
+
+# --- closures and the past ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Our residential program closed in 2022.", []),
+    ("Our residential program closed in 2022. Today we offer IOP.", ["iop"]),
+    ("From 2008 to 2021 we operated a 16-bed detox unit.", []),
+    ("We ran a residential program until 2022.", []),
+    ("We stopped offering detox in 2019.", []),
+    ("Residential treatment was previously offered at our Katy campus.", []),
+    ("Our former detox unit now houses our outpatient clinic.", ["outpatient"]),
+    ("We previously offered residential treatment, but now focus on outpatient care.", ["outpatient"]),
+    ("We have offered IOP since 2005.", ["iop"]),
+    ("In 2015 we added medical detox.", ["detox"]),
+    ("IOP coming spring 2025.", []),
+])
+def test_closures_and_the_past_tense_are_negations(sentence, expected):
+    assert levels(html(f"<p>{sentence}</p>")) == expected
+
+
+def test_a_closure_drops_a_looser_use_of_the_level_on_the_page_but_a_local_one_does_not():
+    closed = html("<h2>Our programs</h2><ul><li>Detox</li><li>IOP</li></ul><p>Our detox unit closed in 2021.</p>")
+    assert levels(closed) == ["iop"]
+    local = html("<h1>Locations</h1><h2>Katy</h2><p>Levels of care: detox, residential</p>"
+                 "<h2>Laredo</h2><p>Levels of care: IOP. Detox is not offered at this location.</p>")
+    assert levels(local) == ["iop", "residential", "detox"]
+
+
+# --- the command on a saved page ------------------------------------------------------------
+
+
+def run_command(*args: str) -> list[dict]:
+    done = subprocess.run([sys.executable, "-m", "pipelines.site_levels", *map(str, args)],
+                          capture_output=True, text=True, check=True)
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("page, url, expected", [
+    ("esperanza_es_home.html", "https://esperanzacounseling.example/es/", [
+        {"level": "iop", "quote": "Ofrecemos un programa intensivo ambulatorio (IOP) para adultos, tres noches por semana, "
+                                  "y terapia ambulatoria individual y familiar."},
+        {"level": "outpatient", "quote": "Ofrecemos un programa intensivo ambulatorio (IOP) para adultos, tres noches por "
+                                         "semana, y terapia ambulatoria individual y familiar."}]),
+    ("redriver_home.html", "https://redriverrecovery.example/", [
+        {"level": "iop", "quote": "Red River now offers intensive outpatient and outpatient care at our Youree Drive clinic."},
+        {"level": "outpatient", "quote": "Red River now offers intensive outpatient and outpatient care at our Youree Drive "
+                                         "clinic."}]),
+    ("willowcreek_home.html", "https://www.willowcreektx.example/", [
+        {"level": "residential", "quote": "schema.org availableService (JSON-LD): Residential Treatment"},
+        {"level": "detox", "quote": "schema.org availableService (JSON-LD): Medical Detox"}]),
+    ("pinecrest_home.html", "https://www.pinecrestrecovery.example/", [
+        {"level": "iop", "quote": "Levels of Care … Intensive Outpatient (IOP)"},
+        {"level": "php", "quote": "Levels of Care … Partial Hospitalization (PHP)"},
+        {"level": "residential", "quote": "Levels of Care … Residential Treatment"},
+        {"level": "detox", "quote": "Levels of Care … Medical Detox"}]),
+    ("esperanza_es_blog.html", "https://esperanzacounseling.example/es/blog/que-es-un-programa-intensivo-ambulatorio/", []),
+])
+def test_the_command_prints_the_levels_of_a_saved_page_as_json_lines(page, url, expected):
+    assert run_command(LABELLED_2 / page, "--url", url) == expected
+
+
+def test_the_command_takes_the_pages_own_address_when_no_url_is_given(tmp_path):
+    page = tmp_path / "posts" / "page.html"
+    page.parent.mkdir()
+    body = "<html><head>{}</head><body><main><p>We offer an intensive outpatient program.</p></main></body></html>"
+    page.write_text(body.format(""), encoding="utf-8")
+    assert [f["level"] for f in run_command(page)] == ["iop"]  # the folder "posts" says nothing of the page
+    page.write_text(body.format('<link rel="canonical" href="https://a.example/blog/what-is-iop/">'), encoding="utf-8")
+    assert run_command(page) == []  # its own address is a blog post's
+    assert [f.level for f in judge_saved_page(page, "https://a.example/programs/")] == ["iop"]
+
+
 # --- the vocabulary file --------------------------------------------------------------------
 
 
@@ -344,6 +578,35 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     out = capsys.readouterr().out
     assert "precision" in out and "recall" in out and "support" in out
     assert out.count("ok") >= 6
+    assert "First set" in out and "Second set" in out and "pages held out (20), never tuned on" in out
+
+
+def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
+    pages = bench.load_labels(LABELLED_2)
+    held = [p for p in pages if p.held_out]
+    assert len(pages) >= 60 and len(held) >= 20
+    assert sum(1 for p in pages if not p.levels) >= 10 and sum(1 for p in held if not p.levels) >= 3
+    for level in ("iop", "php", "outpatient", "residential", "inpatient", "detox"):
+        assert sum(1 for p in pages if level in p.levels) >= 5, level
+        assert any(level in p.levels for p in held), level
+    assert {p.page for p in bench.load_labels()}.isdisjoint(p.page for p in pages)
+
+
+def test_the_classifier_meets_its_per_level_targets_on_the_second_set():
+    scores, errors = bench.evaluate(bench.load_labels(LABELLED_2), LABELLED_2)
+    for level, score in scores.items():
+        assert score.meets_targets(), (level, errors)
+
+
+def test_on_the_pages_it_was_not_tuned_on_the_classifier_keeps_the_figures_it_had_when_scored_once():
+    """The fifth held-out batch, scored once after the last rule change: 17 levels found, none
+    wrongly, 11 missed (precision 100%, recall 60.7%; the targets are 95% and 85%). A change that
+    lowers them fails here; one tuned to raise them makes these pages no longer held out (their
+    notes must then say so, as the earlier batches' do)."""
+    held = [p for p in bench.load_labels(LABELLED_2) if p.held_out]
+    assert len(held) == 20
+    total = bench.total(bench.evaluate(held, LABELLED_2)[0])
+    assert total.fp == 0 and total.tp >= 17 and total.support == 28, (total.tp, total.fp, total.fn)
 
 
 def test_the_benchmark_command_exits_non_zero_below_target(tmp_path, capsys):

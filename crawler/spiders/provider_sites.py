@@ -1,5 +1,5 @@
 """Programs' own websites: the home page and a few same-site pages about programs, services,
-levels of care or admissions. Each page is read once (crawler.page_reading): its text blocks
+levels of care or admissions. Each page is read once (common.page_reading): its text blocks
 with their place on the page, title and schema.org data go into the feed, and the build judges
 which levels of care the site states (pipelines.site_levels), so a phrase change needs no recrawl.
 
@@ -37,7 +37,7 @@ from w3lib.url import canonicalize_url
 
 from common import paths
 from common.normalize import normalize_website
-from crawler.page_reading import read_page
+from common.page_reading import read_page
 from crawler.site_items import SitePageItem
 
 DEFAULT_MAX_PAGES = 8

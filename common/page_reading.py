@@ -8,6 +8,10 @@ with their place on the page, its <title>, a few <meta> values, the class names 
 judges nothing: which levels of care the page states is decided by the build
 (pipelines.site_levels), so a change to the phrase data needs a rebuild, never a recrawl.
 
+It lives in common/ because two layers read pages the same way: the provider_sites spider
+(crawler/) and the build's command that judges a saved page (`python -m pipelines.site_levels
+PAGE.html`), which may import only pipelines/ and common/.
+
 Where a block sits is reading, not judging: text inside navigation, header, footer, sidebar,
 hidden or form markup is kept but marked `furniture` (with the reason), collected apart so that
 the page's own text is cut into the same blocks as if that markup were not there.
@@ -39,6 +43,10 @@ NEVER_TEXT = {
 # than this whole reader (2.4 ms).
 # Markup that is page furniture whatever it holds: kept, marked with the tag.
 FURNITURE_TAGS = {"nav", "aside", "footer", "form", "select", "option", "button", "input", "textarea", "dialog"}
+# Tabs and accordions are the page's own text a click away: a tab list, a tab, a tab panel (shown
+# or hidden), and a button that opens a part of the page (an accordion's question) are read.
+DISCLOSURE_ROLES = {"tab", "tablist", "tabpanel"}
+DISCLOSURE_TOGGLES = {"collapse", "tab", "pill", "accordion"}
 FURNITURE_ROLES = {"navigation", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu", "menubar"}
 # Class or id names of navigation and page furniture (matched whole, lower-cased).
 FURNITURE_CLASSES = frozenset("""
@@ -55,8 +63,10 @@ FURNITURE_PARTS = {
     "nav", "navbar", "navigation", "menu", "megamenu", "breadcrumb", "breadcrumbs", "sidebar", "footer",
     "cookie", "cookies", "gdpr", "consent", "offcanvas", "masthead", "colophon", "sharing",
 }
-# A header part is kept when the class is about the content's own title.
-CONTENT_HEADER_PARTS = {"entry", "page", "post", "article", "section", "card", "hero", "title", "content"}
+# A header part is kept when the class is about the content's own title (or an accordion's question,
+# or a page-builder module's title: Divi's et_pb_module_header).
+CONTENT_HEADER_PARTS = {"entry", "page", "post", "article", "section", "card", "hero", "title", "content",
+                        "accordion", "faq", "toggle", "panel", "collapse", "question", "tab", "module", "blurb"}
 BLOCK_TAGS = {
     "address", "article", "blockquote", "body", "dd", "details", "div", "dl", "dt", "fieldset",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main",
@@ -66,8 +76,9 @@ HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 LISTS = {"ul", "ol", "dl"}
 ITEMS = {"li", "dt", "dd"}
 CELLS = {"td", "th"}
-# <meta> names and properties kept: the site's own name, and an article's publication date.
-META_KEYS = ("og:site_name", "application-name", "apple-mobile-web-app-title", "article:published_time")
+# <meta> names and properties kept: the site's own name, an article's publication date, the page's
+# own address (og:url; <link rel="canonical"> is kept under "canonical"), for a page saved to a file.
+META_KEYS = ("og:site_name", "application-name", "apple-mobile-web-app-title", "article:published_time", "og:url")
 _HTML_START = re.compile(r"<\s*(?:html|body|head|p|div|h[1-6]|ul|ol|li|span|a|section|article|main|br|table)\b", re.I)
 
 
@@ -126,21 +137,33 @@ def _holds_content(el) -> bool:
     return bool(el.xpath(".//h1 | .//main | .//article"))
 
 
+def _in_tablist(el) -> bool:
+    return any((a.get("role") or "").lower() == "tablist" for a in el.iterancestors() if isinstance(a.tag, str))
+
+
 def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
-    ("has-sidebar") around the page's own content."""
+    ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
     for name in _classes(el):
         name = name.lower()
         bits = set(re.split(r"[-_]+", name))
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
-            return None if _holds_content(el) else f"class {name}"
+            return None if _holds_content(el) or _in_tablist(el) else f"class {name}"
     return None
+
+
+def _discloses(el) -> bool:
+    """A control that opens part of the page (a tab, an accordion's question), not a form's button."""
+    toggle = (el.get("data-bs-toggle") or el.get("data-toggle") or "").lower()
+    return el.get("aria-controls") is not None or toggle in DISCLOSURE_TOGGLES
 
 
 def furniture(el) -> str | None:
     """Why the element is navigation, header, footer, sidebar, hidden or a form; None if it is not."""
     tag = el.tag
-    if tag in FURNITURE_TAGS:
+    if (el.get("role") or "").lower() in DISCLOSURE_ROLES:
+        return None
+    if tag in FURNITURE_TAGS and not (tag == "button" and _discloses(el)):
         return tag
     role = (el.get("role") or "").lower()
     if role in FURNITURE_ROLES or (role == "banner" and not _inside_content(el)):
@@ -296,6 +319,8 @@ def _meta(tree) -> dict[str, list[str]]:
         key = el.get("property") if el.get("property") in META_KEYS else el.get("name")
         if key in META_KEYS:
             meta.setdefault(key, []).append(el.get("content") or "")
+    for el in tree.xpath('//link[@rel="canonical"][@href]'):
+        meta.setdefault("canonical", []).append(el.get("href"))
     return meta
 
 

@@ -1,0 +1,363 @@
+"""Levels a page states without a sentence: a heading, list item, table row or schema.org service
+whose text is only a level's name ("Intensive Outpatient Program (IOP)", "Medical detox | ✓"), a
+short list of such names ("Detox · Residential · PHP") or a name before its description
+("Partial Hospitalization (PHP): six hours a day"), counted where the page shows it is the
+program's own offer. Called by pipelines.site_judging (state_levels) with its judge, which knows
+the page's own names and the phrase data.
+
+A label counts when
+- it is the page's title (h1) — a program's page about that level;
+- it sits under a heading or after a lead-in that introduces the program's offerings ("Levels of
+  Care", "Programs for Teens", "Nuestros servicios", "Services at this location:"), that is the
+  program's own name (the lede of its home page), or that names one of its places ("Downtown
+  office", "Phoenix");
+- or its section has the program speaking of itself ("we", "our"), as before;
+and not when its section declines something ("We do not provide these levels of care"), a
+sentence of the section rules the level out, or the label itself negates or refers.
+A table row counts by its marks: a level in the first cells and ✓/Yes/Enrolling in a later one;
+✗/No/Referral/Closed there says the program does not offer it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
+from pipelines.site_vocabulary import place_names
+
+LABEL_MAX_WORDS = 14
+_WORD = re.compile(r"[\w’'.+-]+")
+_LABEL_EXTRA = re.compile(r"(?:we|offer|offered|offering|provide|provided|available|here|now)\Z", re.I)
+_PLACE_RUN = re.compile(r"\b[A-ZÁÉÍÓÚÑ][\w’'.-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w’'.-]*){1,2}\b")
+# A term and its description: "Residential Treatment: 30 to 90 days", "IOP – three evenings a week".
+_TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P<rest>\S.*)\Z", re.S)
+_LIST_HEAD = re.compile(r"\s*(?P<head>[^:|]{2,60}?)\s*(?::|\s\|\s)\s*(?P<rest>\S.*)\Z", re.S)
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;·•/]|\s\|\s|\b(?:and|or|y|e|o|u)\b)\s*", re.I)
+ROW_CELL = " | "  # how common.page_reading joins a table row's cells
+# A heading naming a broad level over a section about narrower ones names a category: "Outpatient
+# Services" over "Intensive Outpatient Program (IOP)" says IOP, not weekly outpatient therapy.
+NARROWER = {"outpatient": {"iop", "php"}}
+
+
+# --- a label's words ----------------------------------------------------------------------------
+
+
+def _without_places(text: str) -> str:
+    """The text with multi-word place names ("Corpus Christi") and state codes ("VA") blanked."""
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group()) if m.group().lower() in place_names() else m.group()
+    text = _PLACE_RUN.sub(blank, text)
+    return re.sub(r"\b[A-Z]{2}\b", lambda m: "  ", text)
+
+
+def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | None = None) -> bool:
+    """Every word of text outside the mentions is a label word, a place (or a region's word), the
+    site's own name, a number, or a word of the kind `extra` of the phrase data."""
+    rest = list(text)
+    for m in mentions:
+        rest[m.start:m.end] = " " * (m.end - m.start)
+    for word in re.findall(r"[\w’'&+-]+", _without_places("".join(rest))):
+        low = word.lower()
+        if judge.p["label_word"].match(low) or judge.p["label_word"].match(low.strip("-/")):
+            continue
+        if word.isdigit() or judge.is_own_word(word) or low in place_names() or _LABEL_EXTRA.match(low):
+            continue
+        if judge.p["region_word"].match(low) or (extra and judge.p[extra].match(low)):
+            continue
+        return False
+    return True
+
+
+def _negates_or_refers(judge, text: str) -> bool:
+    masked = judge.mask(text)
+    return bool(judge.p["negation"].search(masked) or judge.p["referral"].search(masked))
+
+
+def label_mentions(judge, text: str) -> list[Mention]:
+    """The level phrases of a text that is only a level's name (with words such as "program",
+    "adult", "virtual", a place or the site's own name around it), or that opens with one as a
+    term before its description ("Partial Hospitalization (PHP): six hours a day"); [] for any
+    other text."""
+    if text.rstrip().endswith("?"):
+        return []
+    if len(_WORD.findall(text)) <= LABEL_MAX_WORDS:
+        mentions = judge.mentions(text)
+        if mentions and _only_label_words(judge, text, mentions) and not _negates_or_refers(judge, text):
+            return mentions
+    listed = _listed_labels(judge, text)
+    if listed:
+        return listed
+    term = _TERM.match(text)
+    if not term or _negates_or_refers(judge, term.group("rest")) or judge.mentions(term.group("rest")):
+        return []
+    return label_mentions(judge, term.group("term"))
+
+
+def _listed_labels(judge, text: str) -> list[Mention]:
+    """Levels of a short list of labels ("Detox · Residential · PHP", "Outpatient counseling, DWI
+    classes", "Outpatient counseling. Closed Fridays."): every piece naming a level is a label,
+    the others are short and neither negate nor refer."""
+    pieces = [(m.start(), m.group()) for m in re.finditer(r"[^,;·•|]+?(?=\s*[,;·•|]|(?<=[.!])\s|\s*\Z)", text)]
+    pieces = [(at + len(piece) - len(piece.lstrip()), piece.strip(" .")) for at, piece in pieces if piece.strip(" .")]
+    if len(pieces) < 2:
+        return []
+    found: list[Mention] = []
+    for at, piece in pieces:
+        if not judge.mentions(piece):
+            if len(_WORD.findall(piece)) > 5 or _negates_or_refers(judge, piece):
+                return []
+            continue
+        labels = label_mentions(judge, piece)
+        if not labels:
+            return []
+        found += [Mention(m.level, at + m.start, at + m.end) for m in labels]
+    return found
+
+
+def is_location_heading(judge, text: str) -> bool:
+    """A heading naming one of the program's places ("Downtown office", "San Antonio Campus",
+    "Phoenix"): on a page of locations, what is listed under it is offered there."""
+    text = text.strip().rstrip(":").strip()
+    words = re.findall(r"[\w’'&+-]+", text)
+    if not words or len(words) > 5 or judge.mentions(text) or _negates_or_refers(judge, text):
+        return False
+    if judge.p["location_word"].match(words[-1].lower()):
+        return True
+    return all(w.lower() in place_names() or judge.p["region_word"].match(w.lower())
+               for w in re.findall(r"[\w’'&+-]+", _without_places(text)))
+
+
+def is_offer_heading(judge, text: str) -> bool:
+    """A heading or lead-in that introduces the program's offerings: a program_heading phrase
+    ("Programs", "Levels of Care", "Servicios") with only label words around it ("Programs for
+    Teens", "Services at this location:"), not negated or a question."""
+    text = text.strip().rstrip(":").strip()
+    if not text or text.endswith("?") or len(_WORD.findall(text)) > LABEL_MAX_WORDS:
+        return False
+    heading = judge.p["program_heading"].search(text)
+    if not heading or _negates_or_refers(judge, text):
+        return False
+    blanked = text[:heading.start()] + " " * (heading.end() - heading.start()) + text[heading.end():]
+    return _only_label_words(judge, blanked, judge.mentions(blanked), extra="heading_word")
+
+
+def is_own_heading(judge, text: str) -> bool:
+    """A heading that is the site's own name ("Safe Harbor Counseling"): what follows is the
+    program describing itself."""
+    folded = re.sub(r"\W+", " ", text).strip().lower()
+    if folded and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}:
+        return True
+    words = re.findall(r"[\w’'&+-]+", text)
+    return (bool(words) and any(judge.is_own_word(w) for w in words)
+            and not judge.mentions(text) and _only_label_words(judge, text, []))
+
+
+def listed_after_heading(judge, sentence: str) -> list[Mention]:
+    """Levels in "Levels of Care: Partial Hospitalization, Intensive Outpatient" or a table row
+    "Programs | Adult inpatient, Partial hospitalization (PHP)": an offer heading, then a list
+    whose items are labels. Offsets are the sentence's."""
+    match = _LIST_HEAD.match(sentence)
+    if not match or not is_offer_heading(judge, match.group("head")) or judge.mentions(match.group("head")):
+        return []
+    found: list[Mention] = []
+    rest_start = match.start("rest")
+    pieces = _LIST_SEPARATORS.split(match.group("rest").rstrip(" ."))
+    offset = rest_start
+    for piece in pieces:
+        at = sentence.find(piece, offset) if piece else -1
+        if at < 0:
+            continue
+        offset = at + len(piece)
+        if judge.mentions(piece) and not label_mentions(judge, piece):
+            return []  # a listed level said with more than its name ("detox by referral")
+        found += [Mention(m.level, at + m.start, at + m.end) for m in label_mentions(judge, piece)]
+    return found
+
+
+# --- where a label sits ---------------------------------------------------------------------
+
+
+def own_voice(judge, text: str) -> bool:
+    """A sentence where the program speaks of itself, and not to send people elsewhere."""
+    for sentence in split_sentences(text):
+        masked = judge.mask(sentence)
+        if judge.p["referral"].search(masked) or judge.p["negation"].search(masked):
+            continue
+        if judge.speaks(masked):
+            return True
+    return False
+
+
+def declines(judge, text: str) -> bool:
+    """A sentence where the program (or "this program") says it does not offer, or sends
+    elsewhere, care it does not name ("We do not provide these levels of care"; not "we do not
+    offer weekly therapy")."""
+    for sentence in split_sentences(text):
+        masked = judge.mask(sentence)
+        if judge.mentions(sentence) or not (judge.speaks(masked) or judge.p["subject"].search(masked)):
+            continue
+        if not judge.p["program_heading"].search(masked):
+            continue
+        if judge.p["referral"].search(masked) or judge.p["negation"].search(masked):
+            return True
+    return False
+
+
+def _sections(blocks: list[Block]) -> list[tuple[int, int]]:
+    """For each block, the block range of its context: a heading's own section (an h1 only its
+    introduction), or for other blocks the section of the heading above them."""
+    ranges: list[tuple[int, int]] = []
+    heading_above = -1
+    for i, block in enumerate(blocks):
+        if block.kind == "heading":
+            heading_above = i
+            stop = len(blocks)
+            for j in range(i + 1, len(blocks)):
+                other = blocks[j]
+                if other.kind == "heading" and (block.heading == 1 or other.heading <= block.heading):
+                    stop = j
+                    break
+            ranges.append((i, stop))
+        else:
+            start = max(heading_above, 0)
+            stop = next((j for j in range(i + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
+            ranges.append((start, stop))
+    return ranges
+
+
+def _ancestors(blocks: list[Block], i: int) -> list[tuple[str, list[str]]]:
+    """(heading text, texts of its introduction) of each heading above block i of a higher rank
+    than the last, nearest first: the outline the block sits in."""
+    rank = blocks[i].heading if blocks[i].kind == "heading" else 7
+    found = []
+    for j in range(i - 1, -1, -1):
+        if blocks[j].kind == "heading" and blocks[j].heading < rank:
+            intro = []
+            for k in range(j + 1, len(blocks)):
+                if blocks[k].kind == "heading":
+                    break
+                intro.append(blocks[k].text)
+            found.append((blocks[j].text, intro))
+            rank = blocks[j].heading
+    return found
+
+
+def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -> bool:
+    """A label counts on the page's title, under an offer heading or lead-in or the program's own
+    name, or where its section has the program speaking of itself; never in a section that
+    declines something."""
+    if any(declines(judge, b.text) for b in context if b.kind != "heading"):
+        return False
+    block, outline = blocks[i], _ancestors(blocks, i)
+    if block.kind == "heading" and block.heading == 1:
+        return True
+    if block.lead_in and is_offer_heading(judge, block.lead_in):
+        return True
+    if outline and any(test(judge, outline[0][0]) for test in (is_offer_heading, is_own_heading, is_location_heading)):
+        return True
+    if any(own_voice(judge, b.text) for b in context if b.kind != "item") or own_voice(judge, block.text):
+        return True
+    return any(
+        judge.p["program_heading"].search(" ".join([heading, *intro]))
+        and (own_voice(judge, heading) or any(own_voice(judge, text) for text in intro))
+        for heading, intro in outline)
+
+
+def _label_quote(blocks: list[Block], i: int) -> str:
+    """A list item with its lead-in; a heading with the sentence that opens its section; another
+    block with the heading above it."""
+    block = blocks[i]
+    if block.lead_in:
+        return f"{block.lead_in} … {block.text}"
+    if block.kind == "heading":
+        first = blocks[i + 1] if i + 1 < len(blocks) and blocks[i + 1].kind != "heading" else None
+        return f"{block.text} — {split_sentences(first.text)[0]}" if first else block.text
+    above = _ancestors(blocks, i)
+    return f"{above[0][0]} … {block.text}" if above else block.text
+
+
+def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
+    """Headings, list items and short paragraphs that are only a level's name, confirmed by
+    where they sit; a level ruled out in the label's section does not count."""
+    found: dict[str, Finding] = {}
+    blocks = page.blocks
+    ranges = _sections(blocks)
+    for i, block in enumerate(blocks):
+        mentions = label_mentions(judge, block.text)
+        if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
+            continue
+        start, stop = ranges[i]
+        context = [blocks[j] for j in range(start, stop) if j != i]
+        if block.lead_in and all(b.text != block.lead_in for b in context):
+            context.insert(0, Block(block.lead_in, "para"))
+        if not _label_confirmed(judge, blocks, i, context):
+            continue
+        if block.kind == "heading":
+            inside = {m.level for b in context for m in judge.mentions(b.text)}
+            mentions = [m for m in mentions if not NARROWER.get(m.level, set()) & inside
+                        or any(m.level == n.level for b in context for n in label_mentions(judge, b.text))]
+        ruled_out = set().union(*(ruled_out_in.get(j, set()) for j in range(start, stop)))
+        for m in mentions:
+            if m.level not in ruled_out:
+                found.setdefault(m.level, Finding(m.level, quote(_label_quote(blocks, i)), page.url))
+    return found
+
+
+# --- table rows and schema.org services ---------------------------------------------------
+
+
+@dataclass
+class RowVerdicts:
+    """What a page's table rows say: levels offered (with the row as quote), and, by block,
+    levels the rows say are not offered."""
+
+    found: dict[str, Finding] = field(default_factory=dict)
+    ruled_out_in: dict[int, set[str]] = field(default_factory=dict)
+
+
+def _row_header(blocks: list[Block], i: int, width: int) -> str | None:
+    """The first row of the table that row i is in, when it is as wide: its header."""
+    j = i
+    while j > 0 and ROW_CELL in blocks[j - 1].text:
+        j -= 1
+    return blocks[j].text if j < i and len(blocks[j].text.split(ROW_CELL)) == width else None
+
+
+def judge_rows(judge, page: Page) -> RowVerdicts:
+    """Table rows whose first cells name a level and whose later cells mark it offered or not."""
+    result = RowVerdicts()
+    blocks = page.blocks
+    for i, block in enumerate(blocks):
+        cells = block.text.split(ROW_CELL)
+        if len(cells) < 2:
+            continue
+        first = next((k for k, cell in enumerate(cells) if judge.mentions(cell)), None)
+        if first is None or first > 1:
+            continue
+        mentions = label_mentions(judge, cells[first])
+        later = cells[first + 1:]
+        if not mentions or not later:
+            continue
+        if any(judge.p["yes_mark"].match(cell) for cell in later):
+            header = _row_header(blocks, i, len(cells))
+            text = f"{header} … {block.text}" if header and not judge.mentions(header) else block.text
+            for m in mentions:
+                result.found.setdefault(m.level, Finding(m.level, quote(text), page.url))
+        elif any(judge.p["no_mark"].match(cell) for cell in later):
+            result.ruled_out_in.setdefault(i, set()).update(m.level for m in mentions)
+    return result
+
+
+def judge_services(judge, page: Page) -> dict[str, Finding]:
+    """Levels named by the services the page's schema.org data says the organisation offers
+    (availableService, hasOfferCatalog, makesOffer, a MedicalTherapy of the page), and levels its
+    descriptions state in a sentence."""
+    found: dict[str, Finding] = {}
+    for where, name in page.services:
+        for m in label_mentions(judge, name):
+            found.setdefault(m.level, Finding(m.level, quote(f"{where}: {name}"), page.url))
+    for where, text in page.descriptions:
+        for sentence in split_sentences(text):
+            for m in judge.judge_sentence(sentence).stated:
+                found.setdefault(m.level, Finding(m.level, quote(f"{where}: {sentence}"), page.url))
+    return found
