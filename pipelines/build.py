@@ -322,7 +322,8 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
     disk. Memory holds counters only, whatever the size of the input."""
     conn.execute(
         "create temp table staged (id integer primary key, match_key text not null, bucket text not null, "
-        "phone text, host text, listing blob not null, feed integer not null, offset integer not null, "
+        "phone text, host text, facility_type text, placeholder integer not null, listing blob not null, "
+        "feed integer not null, offset integer not null, "
         "length integer not null, raw text)"
     )
     batches.columns("temp.staged", rows.STAGED_COLUMNS)
@@ -420,12 +421,13 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
     groups = UnionFind()
     near_rule: dict[str, str] = {}
     bucket_rows = conn.execute(
-        "select bucket, match_key, group_concat(distinct phone), group_concat(distinct host) from temp.staged "
+        "select bucket, match_key, group_concat(distinct phone), group_concat(distinct host), "
+        "group_concat(distinct facility_type), min(placeholder) from temp.staged "
         "where bucket in (select bucket from temp.staged group by bucket having count(distinct match_key) > 1) "
         "group by bucket, match_key order by bucket, match_key"
     )
     for _, bucket in itertools.groupby(bucket_rows, key=lambda r: r[0]):
-        keys = [KeyInfo(r[1], set((r[2] or "").split(",")) - {""}, set((r[3] or "").split(",")) - {""}) for r in bucket]
+        keys = [KeyInfo(r[1], _set(r[2]), _set(r[3]), _set(r[4]), bool(r[5])) for r in bucket]
         for a, b, rule in bucket_merges(keys):
             groups.union(a, b)
             near_rule[a] = near_rule[b] = rule
@@ -448,6 +450,10 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
     conn.execute("update temp.root_id set program_id = root_hash where rowid not in "
                  "(select min(rowid) from temp.root_id group by program_id)")
     conn.execute("create index temp.root_id_root on root_id (root)")
+
+
+def _set(group_concat: str | None) -> set[str]:
+    return set((group_concat or "").split(",")) - {""}
 
 
 def _write_vocabularies(db, reference) -> None:

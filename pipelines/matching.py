@@ -15,6 +15,10 @@ from rapidfuzz import fuzz
 from common import paths
 from common.normalize import match_key
 
+# "d/b/a", "d.b.a.", "DBA": doing business as. Folded away with the name words (data/name_words.csv)
+# so "DBA Hemphill Treatment Services" and "Hemphill Treatment Services" meet.
+_DBA = re.compile(r"\bd\s*[/.]\s*b\s*[/.]\s*a\b\.?", re.IGNORECASE)
+
 # A unit designator and what follows it: "Suite 13", "Ste. 410", "# 200", "Building K", "Floor 2".
 # Only after a number and a street name, so "1 Suite Street" keeps its name.
 _UNIT = re.compile(r"^(\S+ \S+.*?) (?:suite|ste|unit|apt|apartment|room|rm|bldg|building|floor|fl) \S.*$")
@@ -30,7 +34,7 @@ def _fold_words(text: str | None, table: str) -> str:
     words = _words(table)
     out = []
     # Dots go without a space, so "L.P." is "LP" and "Blvd." is "Blvd".
-    for word in match_key((text or "").replace("&", " and ").replace(".", "")).split():
+    for word in match_key(_DBA.sub(" dba ", text or "").replace("&", " and ").replace(".", "")).split():
         full = words.get(word, word)
         if full:
             out.append(full)

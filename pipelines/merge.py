@@ -1,13 +1,23 @@
 """Listings of one facility become one program, across twins and across sources.
 
-The merge rules, in order (README "One record per program"):
+The merge rules (README "One record per program"; a labelled set of real pairs,
+tests/fixtures/merge_pairs.csv, scored by `python -m bench.merge_pairs`):
 1. Same key: the same name and second name, street and ZIP after folding (matching.py: case,
    punctuation, "Inc", "St"/"Street", suite numbers) are one program. This is how SAMHSA's SU
    and MH twins meet, and how a facility found by the API spider meets its export row.
 2. Near-identical names at the same street and ZIP are one program only with evidence: the
-   same phone number or the same website host, and no conflicting second name.
-3. Anything else stays apart: different names at one address are different programs
-   (AAMA's "Project Tejas" and "TARP Outpatient" share a building, a phone and a name1).
+   same phone number (an extension aside) or the same website host, and no conflicting second
+   name (second names that differ by a typo, "Maintenance"/"Maintence", or by "DBA" do not
+   conflict); one listing's second name naming the other ("X, DBA Y" / "Y") counts as the name.
+3. SAMHSA lists a facility's opioid treatment program again as an OTP row without service
+   detail: such a row joins the one facility at its street and ZIP with the same phone or
+   website (not when several could be meant).
+4. A facility that treats both is listed twice, SU and MH, sometimes under two names ("Department
+   of Veterans Affairs" / "Lubbock VA Clinic"): the only SU and the only MH listing at one street
+   and ZIP with the same phone are one program.
+5. Anything else stays apart: different names at one address are different programs (AAMA's
+   "Project Tejas" and "TARP Outpatient" share a building, a phone and a name1; buprenorphine
+   practitioners at their clinic's address are people, not the clinic).
 
 Ids are stable: a program keeps the id a previous build gave any of its listings; a new
 program's id is a hash of its smallest key, so the same input always gives the same ids.
@@ -25,6 +35,8 @@ from pipelines.taxonomy import care_levels_from_codes, facet_values
 
 RULE_SAME_KEY = "same name, street and ZIP"
 RULE_NEAR_NAME = "near-identical name at the same street and ZIP, with the same {evidence}"
+RULE_OTP = "SAMHSA's opioid treatment program listing of the facility at the same street and ZIP, with the same {evidence}"
+RULE_TWINS = "the substance use and mental health listings at the same street and ZIP, with the same phone"
 
 
 def key_text(merge_key: tuple[str, ...]) -> str:
@@ -102,36 +114,83 @@ def program_id_of(key_text_: str) -> str:
 
 @dataclass
 class KeyInfo:
-    """What rule 2 needs to know of all listings that share one key."""
+    """What the rules after the first need to know of all listings that share one key."""
     key: str  # key_text of the merge key
-    phones: set[str]
+    phones: set[str]  # E.164, so numbers that differ only by an extension are one
     hosts: set[str]
+    types: set[str] = field(default_factory=set)  # facility types: SU, MH, OTP, BUPREN...
+    placeholder: bool = False  # every listing of the key is a placeholder (no service detail)
 
     @property
     def parts(self) -> list[str]:
         return self.key.split("|")
+
+    @property
+    def name(self) -> str:
+        return self.parts[0]
+
+    @property
+    def second(self) -> str:
+        return self.parts[1]
 
 
 def website_host(url: str | None) -> str | None:
     return urlsplit(url).hostname.removeprefix("www.") if url else None
 
 
+def _evidence(a: KeyInfo, b: KeyInfo) -> str | None:
+    return "phone" if a.phones & b.phones else "website" if a.hosts & b.hosts else None
+
+
+def _second_names_conflict(a: KeyInfo, b: KeyInfo) -> bool:
+    """Both have a second name and they are not the same but for a typo ("Maintence")."""
+    return bool(a.second and b.second and not names_near_identical(a.second, b.second))
+
+
+def _near_names(a: KeyInfo, b: KeyInfo) -> bool:
+    """Rule 2's names: near-identical names, or one's second name is the other's name (the
+    "Central Texas MH/MR Center, DBA the Center for Life Resources" / "Center for Life
+    Resources" kind), and no conflicting second names."""
+    crossed = (a.second and not b.second and names_near_identical(a.second, b.name)) or \
+              (b.second and not a.second and names_near_identical(b.second, a.name))
+    return bool(crossed) or (names_near_identical(a.name, b.name) and not _second_names_conflict(a, b))
+
+
+def _full_name(key: KeyInfo) -> str:
+    return " ".join(filter(None, (key.name, key.second)))
+
+
+def _only_partner(key: KeyInfo, others: list[KeyInfo], wanted) -> KeyInfo | None:
+    """The one key among `others` that `wanted` accepts and that shares a phone or website with
+    `key`; of several, the one whose whole name ("Texas Clinic" + "Fulton") is `key`'s; None
+    when nothing says which is meant."""
+    found = [o for o in others if o is not key and wanted(o) and _evidence(key, o)]
+    if len(found) > 1:
+        found = [o for o in found if names_near_identical(_full_name(o), _full_name(key))]
+    return found[0] if len(found) == 1 else None
+
+
 def bucket_merges(keys: list[KeyInfo]) -> list[tuple[str, str, str]]:
-    """Rule 2 within one bucket (keys sharing street, ZIP and state): the pairs of keys that are
-    one program, each with the rule that says so."""
-    merges = []
+    """Rules 2-4 within one bucket (keys sharing street, ZIP and state): the pairs of keys that
+    are one program, each with the rule that says so."""
     keys = sorted(keys, key=lambda k: k.key)
+    merges = []
     for i, a in enumerate(keys):
-        name_a, second_a = a.parts[0], a.parts[1]
         for b in keys[i + 1:]:
-            name_b, second_b = b.parts[0], b.parts[1]
-            if second_a and second_b and second_a != second_b:
-                continue  # different second names: different programs
-            if not names_near_identical(name_a, name_b):
-                continue
-            evidence = "phone" if a.phones & b.phones else "website" if a.hosts & b.hosts else None
-            if evidence:
+            evidence = _evidence(a, b)
+            if evidence and _near_names(a, b):
                 merges.append((a.key, b.key, RULE_NEAR_NAME.format(evidence=evidence)))
+    for key in keys:
+        if key.placeholder and key.types == {"OTP"}:
+            partner = _only_partner(key, keys, lambda o: not o.placeholder)
+            if partner:
+                merges.append((partner.key, key.key, RULE_OTP.format(evidence=_evidence(key, partner))))
+        elif key.types == {"SU"} and not key.placeholder:
+            partner = _only_partner(key, keys, lambda o: "MH" in o.types and not o.placeholder)
+            if partner and partner.types == {"MH"} and partner.phones & key.phones \
+                    and _only_partner(partner, keys, lambda o: "SU" in o.types and not o.placeholder) is key \
+                    and not _second_names_conflict(key, partner):
+                merges.append((key.key, partner.key, RULE_TWINS))
     return merges
 
 

@@ -52,6 +52,8 @@ class StagedRow(NamedTuple):
     bucket: str
     phone: str | None
     host: str | None
+    facility_type: str | None
+    placeholder: int
     listing: bytes
     feed: int
     offset: int
@@ -95,7 +97,8 @@ def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
         key = key_text(result.merge_key)
         row = StagedRow(
             match_key=key, bucket=key.split("|", 2)[2], phone=result.phone.e164 if result.phone else None,
-            host=website_host(result.website), listing=pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
+            host=website_host(result.website), facility_type=result.facility_type,
+            placeholder=int(result.placeholder), listing=pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
             feed=feed_index, offset=offset, length=len(line),
             raw=_json(item) if scrubbed else None,  # the item as stored, not the line
         )
