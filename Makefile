@@ -57,6 +57,7 @@ crawl-live: install
 
 build: install
 	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink) \
+		$(if $(ALLOW_REJECTS),--allow-rejects) $(if $(FRESH),--fresh) \
 		$(if $(wildcard $(SITES_FEED)),--sites $(SITES_FEED))
 
 # Live: read the websites of the programs in $(DB) for the care levels they state; then `make build`.

@@ -11,7 +11,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls
+# C0 and C1 controls, and the invisible format characters that reorder or hide text: bidi
+# embeddings, overrides and isolates (U+202A-202E, U+2066-2069), marks (U+200E/F, U+061C),
+# zero-width spaces and joiners' cousins (U+200B, U+2060, U+FEFF). A name must read as written.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+                      r"\u2060-\u2064\u2066-\u2069\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: no UTF-8 file or SQLite text can hold them
 
 
@@ -109,6 +113,11 @@ def phone_from_library(text: str, region: str = "US") -> Phone | None:
     )
 
 
+# What may follow the host of a URL (RFC 3986: unreserved, reserved and %-escapes).
+_URL_REST = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+MAX_URL = 2000
+
+
 def normalize_website(value) -> str | None:
     """An http(s) URL with a lower-case host, "http://" added when the source left it out.
     Anything else (javascript:, mailto:, no host, spaces in the host) gives None."""
@@ -127,6 +136,8 @@ def normalize_website(value) -> str | None:
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme.lower() not in ("http", "https") or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host):
         return None
+    if not _URL_REST.fullmatch(parts.path + ("?" + parts.query if parts.query else "")) or len(text) > MAX_URL:
+        return None  # quotes, spaces, angle brackets: not a URL a source meant (RFC 3986 characters only)
     netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 

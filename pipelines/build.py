@@ -25,6 +25,7 @@ from pipelines import history, rows, schema
 from common import vocab
 from common.code_reference import CodeReferenceError, load_code_reference
 from pipelines.coverage import coverage_rows
+from pipelines.build_lock import BuildLocked, build_lock
 from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
 from common.progress import Progress, Stopwatch
@@ -49,22 +50,43 @@ SHRINK_LIMIT = 0.30
 STAGES_AFTER_SECONDS = 10  # a longer build also says where its time went
 
 
+@dataclass(frozen=True)
+class Overrides:
+    """What a person may tell a build to accept that its guards would refuse."""
+    allow_shrink: bool = False  # an area lost more than SHRINK_LIMIT of its programs, or is gone
+    allow_rejects: bool = False  # more than REJECT_LIMIT of the feed's rows were rejected
+    fresh: bool = False  # the previous database cannot be read: build without it (history anew)
+
+
 def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = None, quiet: bool = False,
-          previous: Path | None = None, allow_shrink: bool = False, sites: Path | None = None) -> dict:
+          previous: Path | None = None, allow_shrink: bool = False, sites: Path | None = None,
+          allow_rejects: bool = False, fresh: bool = False) -> dict:
     """Build the database from the feeds; return the counts printed in the summary.
 
     `previous` is the database this build replaces, for history and the shrink guard (default:
-    `db_path` itself). The new database replaces it only when complete, by a rename."""
+    `db_path` itself). The new database replaces it only when complete, by a rename, and only one
+    build of a database runs at a time (pipelines/build_lock.py)."""
     started = time.monotonic()
     reference = load_code_reference(code_reference)
     for feed in feeds:
         if not feed.is_file():
             raise BuildError(f"feed {feed} not found: run `make crawl` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    overrides = Overrides(allow_shrink, allow_rejects, fresh)
+    try:
+        with build_lock(db_path):
+            counts = _build_locked(feeds, db_path, reference, quiet, previous, sites, overrides)
+    except BuildLocked as exc:
+        raise BuildError(str(exc)) from None
+    counts["seconds"] = round(time.monotonic() - started, 2)
+    return counts
+
+
+def _build_locked(feeds, db_path: Path, reference, quiet, previous, sites, overrides: Overrides) -> dict:
     remove_stale_temp_files(db_path)
     temp_path = db_path.with_name(f"{TEMP_PREFIX.format(name=db_path.name)}{os.getpid()}")
     temp_path.unlink(missing_ok=True)
-    before = history.usable_previous(previous or db_path)
+    before = _previous(previous or db_path, overrides.fresh)
     try:
         counts = _write(feeds, temp_path, reference, quiet, before, load_site_findings(sites))
         if counts["programs"] == 0:
@@ -72,7 +94,9 @@ def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = Non
                 f"no programs in {', '.join(map(str, feeds))} ({counts['rejects']} rejected): "
                 f"keeping the existing {db_path}"
             )
-        if not allow_shrink:
+        if before and not overrides.allow_rejects:  # a good database is at stake
+            check_rejects(counts, feeds, db_path)
+        if not overrides.allow_shrink:
             check_shrink(counts["cities_before"], counts["cities"], counts["scope"], db_path)
         _fsync(temp_path)
         checkpoint("before-rename")
@@ -81,8 +105,33 @@ def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = Non
         checkpoint("after-rename")
     finally:
         temp_path.unlink(missing_ok=True)
-    counts["seconds"] = round(time.monotonic() - started, 2)
     return counts
+
+
+def _previous(path: Path, fresh: bool) -> Path | None:
+    """The database this build replaces; an unreadable one stops the build (history and the
+    shrink guard would silently start anew) unless `fresh` says to build without it."""
+    if fresh or not path.is_file():
+        return None
+    problem = history.previous_problem(path)
+    if problem:
+        raise BuildError(f"the previous database {path} cannot be used: {problem}. History and the shrink "
+                         "guard need it; move it away, or build without it: make build FRESH=1 (--fresh)")
+    return path
+
+
+REJECT_LIMIT = 0.5
+
+
+def check_rejects(counts: dict, feeds: list[Path], db_path: Path) -> None:
+    """Refuse to replace a database with a build that rejected more than REJECT_LIMIT of its
+    rows: a feed of junk."""
+    rows = counts["listings"] + counts["rejects"]
+    if rows and counts["rejects"] > REJECT_LIMIT * rows:
+        raise BuildError(
+            f"refusing to replace {db_path}: {counts['rejects']:,} of {rows:,} rows of {', '.join(map(str, feeds))} "
+            f"were rejected ({counts['rejects'] / rows:.0%}): is it the feed you meant? If it is: "
+            "make build ALLOW_REJECTS=1 (--allow-rejects), and the rejects table says why each row was")
 
 
 TEMP_PREFIX = ".{name}.building-"
@@ -123,11 +172,12 @@ def checkpoint(stage: str) -> None:
 
 
 def check_shrink(before: dict[str, int], cities_now: dict[str, int], scope: set[str], db_path: Path) -> None:
-    """Refuse a build in which a city it covers lost more than SHRINK_LIMIT of its programs."""
+    """Refuse a build in which an area of the previous database, whether the new feed asked for
+    it or not, lost more than SHRINK_LIMIT of its programs (an area the feed left out lost all)."""
     shrunk = [
         f"{city}: {before[city]} programs before, {cities_now.get(city, 0)} now "
         f"({(cities_now.get(city, 0) - before[city]) / before[city]:+.0%})"
-        for city in sorted(scope)
+        for city in sorted(set(before) | scope)
         if before.get(city) and cities_now.get(city, 0) < (1 - SHRINK_LIMIT) * before[city]
     ]
     if shrunk:
@@ -511,11 +561,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", type=Path, default=None,
                         help="the provider_sites feed: care levels programs' own websites state")
     parser.add_argument("--allow-shrink", action="store_true",
-                        help=f"replace the database even if a city lost more than {SHRINK_LIMIT:.0%} of its programs")
+                        help=f"replace the database even if an area lost more than {SHRINK_LIMIT:.0%} of its programs")
+    parser.add_argument("--allow-rejects", action="store_true",
+                        help=f"replace the database even if more than {REJECT_LIMIT:.0%} of the rows were rejected")
+    parser.add_argument("--fresh", action="store_true",
+                        help="build without the previous database (when it cannot be read): history starts anew")
     args = parser.parse_args(argv)
     try:
         counts = build(args.feeds, args.db, code_reference=args.code_reference, quiet=args.quiet,
-                       allow_shrink=args.allow_shrink, sites=args.sites)
+                       allow_shrink=args.allow_shrink, sites=args.sites, allow_rejects=args.allow_rejects,
+                       fresh=args.fresh)
     except (BuildError, CodeReferenceError, WorkerCountError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -29,6 +29,11 @@ def usable_previous(path: Path | None) -> Path | None:
     """The database a build replaces, if there is one and it is ours."""
     if not path or not Path(path).is_file():
         return None
+    return None if previous_problem(path) else Path(path)
+
+
+def previous_problem(path: Path) -> str | None:
+    """Why an existing file cannot serve as the previous build (history, shrink guard), or None."""
     try:
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
         try:
@@ -36,9 +41,9 @@ def usable_previous(path: Path | None) -> Path | None:
                 {"match_key", "program_id", "source", "city_query"} <= set(columns(conn, "listings"))
         finally:
             conn.close()
-    except sqlite3.DatabaseError:
-        return None
-    return Path(path) if ok else None
+    except sqlite3.DatabaseError as exc:
+        return f"it is not a readable SQLite database ({exc})"
+    return None if ok else "it has no programs and listings tables of this directory"
 
 
 def attach(conn: sqlite3.Connection, previous: Path) -> None:

@@ -10,6 +10,9 @@ from pipelines.matching import name_key, street_key
 from pipelines.taxonomy import is_placeholder
 
 REQUIRED_PROVENANCE = ("source", "source_url", "source_ref", "fetched_at")
+# The longest text a display field keeps (a source's 50 MB "name" is not a name): longer text is
+# cut, with a warning; the listing's raw row keeps what the source said.
+FIELD_CAPS = {"name": 300, "alternate_name": 300, "street1": 300, "street2": 300, "city": 100, "county": 100}
 
 
 @dataclass
@@ -113,18 +116,16 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     point = _checked_point(*_coordinates(item, warnings), n.zip5(item.get("zip")), state, city, warnings)
     intake_phones = _intake_phones(item, warnings)
     services = _unmapped_services(item.get("unmapped_services"), warnings)
+    texts = _capped({"name": name, "alternate_name": n.clean_text(item.get("name2")), "street1": street1,
+                     "street2": n.clean_text(item.get("street2")), "city": city,
+                     "county": n.clean_text(item.get("county"))}, warnings)
     return Listing(
         **provenance,
         city_query=city_query,
         source_date=_source_date(item.get("source_date"), warnings),
-        name=name,
-        alternate_name=n.clean_text(item.get("name2")),
-        street1=street1,
-        street2=n.clean_text(item.get("street2")),
-        city=city,
+        **texts,
         state=state,
         zip=n.zip5(item.get("zip")),
-        county=n.clean_text(item.get("county")),
         phone=phone,
         intake_phone=intake_phones[0] if intake_phones else None,
         intake_phones=intake_phones,
@@ -138,6 +139,15 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
         unmapped_services=[] if placeholder else services,
         warnings=warnings,
     )
+
+
+def _capped(texts: dict[str, str | None], warnings: list[str]) -> dict[str, str | None]:
+    for field_name, text in texts.items():
+        cap = FIELD_CAPS[field_name]
+        if text and len(text) > cap:
+            warnings.append(f"{field_name} is {len(text):,} characters; cut to {cap}")
+            texts[field_name] = text[:cap - 1].rstrip() + "…"
+    return texts
 
 
 def _provenance(item: dict) -> dict[str, str]:

@@ -2,7 +2,9 @@
 import json
 import sqlite3
 
-from pipelines.build import build
+import pytest
+
+from pipelines.build import BuildError, build
 from tests.support import TX_CSV, crawl, need_shared
 from tests.support import item, write_feed
 
@@ -94,7 +96,12 @@ def test_programs_of_cities_not_rebuilt_are_not_marked_missing(tmp_path):
     build([write_feed(tmp_path / "a.jsonl", three(MONDAY))], db, quiet=True)
     dallas = [item(source_ref="row 9", name1="Dallas Place", city="Dallas", city_query="Dallas, TX",
                    zip="75201", fetched_at=FRIDAY)]
-    build([write_feed(tmp_path / "b.jsonl", dallas)], db, quiet=True)
+    # A feed for another city would drop every Houston program: refused unless asked for...
+    with pytest.raises(BuildError, match=r"Houston, TX: 3 programs before, 0 now \(-100%\)"):
+        build([write_feed(tmp_path / "b.jsonl", dallas)], db, quiet=True)
+    assert set(programs_by_name(db)) == {"Alpha Recovery", "Beta Counseling", "Gamma House"}
+    # ...and when asked for, the database holds the city built, none of it marked missing.
+    build([write_feed(tmp_path / "b.jsonl", dallas)], db, quiet=True, allow_shrink=True)
     assert set(programs_by_name(db)) == {"Dallas Place"}
     assert [c["field"] for c in rows(db, "select * from program_changes")] == ["status"]
 
