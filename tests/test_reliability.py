@@ -167,9 +167,12 @@ def test_worker_processes_end_with_a_killed_build(houston_dallas_feed, tmp_path)
 def test_ctrl_c_stops_a_build_and_its_workers_and_keeps_the_old_database(good_db, houston_dallas_feed):
     before = digest(good_db)
     env = {**os.environ, "TREATMENT_BUILD_PAUSE_AT": "listings-written", "TREATMENT_BUILD_WORKERS": "2"}
+    # A terminal's Ctrl-C: SIGINT delivered as it is by default, whatever this test run inherited
+    # (a job started in the background by a script has SIGINT ignored, and children inherit that).
     builder = subprocess.Popen([sys.executable, "-m", "pipelines.build", str(houston_dallas_feed), "--db",
                                 str(good_db), "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert builder.stderr.readline().strip() == "paused at listings-written"
     workers = _children(builder.pid)
     assert len(workers) == 2
