@@ -1,0 +1,153 @@
+"""Serving that holds (issue 15, serving side): SQLite limits, a per-request budget, inert CSV,
+security headers, a rebuild swapped in live without mixing builds; checked with Datasette's test
+client as `make serve` configures it, and with `make serve` itself where the real server matters."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import shutil
+
+import pytest
+from datasette.app import Datasette
+
+from common.serving import datasette_options
+from pipelines.build import build
+from tests.support import item, write_feed
+
+
+def build_of(tmp, n: int, **fields):
+    """A database of n programs in Houston, each named 'Program i of n' (so any row says its build)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    items = [item(source_ref=f"row {i}", name1=f"Program {i} of {n}", street1=f"{i} Main Street",
+                  phone=f"713-555-{i:04d}", **fields) for i in range(2, 2 + n)]
+    build([write_feed(tmp / "feed.jsonl", items)], tmp / "programs.db", quiet=True)
+    return tmp / "programs.db"
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    return build_of(tmp_path_factory.mktemp("small"), 5)
+
+
+def get(db, path):
+    async def go():
+        return await Datasette(**datasette_options(db)).client.get(path)
+    return asyncio.run(go())
+
+
+# 1. Memory: SQLite's limits.
+def test_a_value_over_sqlites_length_limit_is_a_quick_400_and_the_server_answers_on(small_db):
+    async def go():
+        ds = Datasette(**datasette_options(small_db))
+        big = await ds.client.get("/programs.json?sql=select+zeroblob(5000000)&_shape=array")
+        after = await ds.client.get("/programs.json?sql=select+length(zeroblob(1000))+as+n&_shape=array")
+        return big, after
+    big, after = asyncio.run(go())
+    assert big.status_code == 400 and "string or blob too big" in big.text
+    assert after.status_code == 200 and after.json() == [{"n": 1000}]
+
+
+# 4. The request budget.
+@pytest.mark.parametrize("path", ["/programs/programs.json?_sort=nope", "/programs/programs.json?_sort_desc=nope",
+                                  "/programs/programs?_sort=nope"])
+def test_an_unknown_sort_column_is_a_400_not_a_500(small_db, path):
+    response = get(small_db, path)
+    assert response.status_code == 400 and "Cannot sort table by nope" in response.text
+
+
+def test_a_repeated_facet_counts_once(small_db):
+    once = get(small_db, "/programs/programs.json?_facet=city")
+    response = get(small_db, "/programs/programs.json?_facet=city&" + "&".join(["_facet=city"] * 300))
+    assert response.status_code == 200
+    assert response.json()["facet_results"] == once.json()["facet_results"]
+    assert len(response.json()["facet_results"]) == len(once.json()["facet_results"]) < 12
+
+
+def test_too_many_facets_or_in_values_are_refused_with_a_400(small_db):
+    many = "&".join(f"_facet=c{i}" for i in range(13))
+    response = get(small_db, "/programs/programs.json?" + many)
+    assert response.status_code == 400 and "facets" in response.json()["error"]
+    ids = ",".join(str(i) for i in range(1000))
+    response = get(small_db, f"/programs/programs.json?id__in={ids}")
+    assert response.status_code == 400 and "id__in" in response.json()["error"]
+    assert get(small_db, "/programs/programs.json?id__in=a,b,c").status_code == 200
+
+
+def test_a_request_has_a_total_time(small_db, monkeypatch):
+    monkeypatch.setenv("DIRECTORY_REQUEST_SECONDS", "0.5")
+
+    async def go():
+        ds = Datasette(**datasette_options(small_db, sql_time_limit_ms=5000))
+        slow = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000000) "
+                "select count(*) from n")
+        return await ds.client.get("/programs.json", params={"sql": slow})
+    response = asyncio.run(go())
+    assert response.status_code == 503 and "longer than 0.5 s" in response.text
+
+
+# 5. CSV cells that would start a formula.
+@pytest.fixture(scope="module")
+def formula_db(tmp_path_factory):
+    return build_of(tmp_path_factory.mktemp("formula"), 1, name2='=HYPERLINK("http://evil.example/","Call now")')
+
+
+@pytest.mark.parametrize("path", ["/programs/programs.csv?_size=max", "/programs/programs.csv?_stream=1",
+                                  "/programs.csv?sql=select+'@SUM(1)'+as+a,+'-2%2B3'+as+b,+'%2B1'+as+c,+-95.5+as+d"])
+def test_csv_cells_that_would_start_a_formula_are_inert(formula_db, path):
+    response = get(formula_db, path)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and not c[1:2].isdigit())]
+    if "sql=" in path:
+        assert rows[1] == ["'@SUM(1)", "'-2+3", "'+1", "-95.5"]
+    else:
+        assert "'=HYPERLINK(\"http://evil.example/\",\"Call now\")" in cells
+
+
+# 3. Security headers.
+def test_every_answer_has_the_security_headers_and_inline_scripts_by_hash(small_db):
+    for path in ["/", "/programs/programs", "/programs/programs.json", "/programs/programs.csv", "/-/versions.json"]:
+        response = get(small_db, path)
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split("style-src")[0], path
+        assert response.headers["x-content-type-options"] == "nosniff" and response.headers["x-frame-options"] == "DENY"
+    page = get(small_db, "/programs/programs")
+    from plugins.security_headers import script_hashes
+    hashes = script_hashes(page.content)
+    assert hashes and all(h in page.headers["content-security-policy"] for h in hashes)
+
+
+# 2. Live swap.
+def test_a_rebuild_is_served_without_restart_and_each_answer_is_from_one_build(tmp_path):
+    old, new = build_of(tmp_path / "old", 5), build_of(tmp_path / "new", 9)
+    served = tmp_path / "served" / "programs.db"
+    served.parent.mkdir()
+    shutil.copy(old, served)
+    path = "/programs/programs.json?_size=1&_facet=city&_sort=name&_shape=objects"
+
+    async def one(ds):
+        response = await ds.client.get(path)
+        assert response.status_code == 200, response.text
+        data = response.json()
+        n = int(data["rows"][0]["name"].rsplit(" ", 1)[1])
+        city = data["facet_results"]["city"]["results"][0]["count"]
+        return n, data["filtered_table_rows_count"], city
+
+    async def go():
+        ds = Datasette(**datasette_options(served))
+        await one(ds)
+        tasks = [asyncio.ensure_future(one(ds)) for _ in range(40)]
+        await asyncio.sleep(0.05)
+        shutil.copy(new, served.with_suffix(".next"))
+        os.replace(served.with_suffix(".next"), served)
+        tasks += [asyncio.ensure_future(one(ds)) for _ in range(40)]
+        answers = await asyncio.gather(*tasks)
+        return answers, await one(ds), await ds.client.get("/programs.json")
+
+    answers, last, database = asyncio.run(go())
+    assert all(a == (a[0], a[0], a[0]) for a in answers), answers
+    assert last == (9, 9, 9)
+    assert database.status_code == 200
