@@ -17,6 +17,7 @@ from twisted.internet.defer import Deferred
 
 from common.progress import Progress
 from common.run_log import append_run, new_run, now
+from crawler.monitors import feed_profile, previous_good_run, run_monitors, run_record, verdict
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,11 @@ class SafeFeed:
     file, the crawl is judged from its stats (judge): a good crawl's feed replaces the published
     one in one rename, and its job folder, if any, is cleared; otherwise the published feed
     stays as it was, the log says why, and a job folder keeps its partial feed for the resume.
-    Either way the run and its stats are appended to crawl_runs.jsonl beside the feed.
+    A crawl the judge passes is then watched by the crawl monitors (crawler/monitors.py: items
+    against the last good run of the same scope, per area, field coverage, retries and unwanted
+    statuses); a failed monitor keeps the published feed too, unless CRAWL_MONITORS_OVERRIDE.
+    Either way the run, its stats and the monitors' results are appended to crawl_runs.jsonl
+    beside the feed.
 
     Off unless SAFE_FEED names the feed to publish and FEEDS writes the crawl feed
     (safe_feed_settings, which `scrapy safecrawl` applies), so `scrapy crawl -O` is untouched.
@@ -107,6 +112,7 @@ class SafeFeed:
         self.started = now()
         self.settled = False  # judged and logged
         self.failure: str | None = None  # why the published feed was kept, once settled
+        self.checks: list = []  # the crawl monitors' results (crawler/monitors.Check)
         self._feed_closed: Deferred = Deferred()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.feed_exporter_closed, signal=signals.feed_exporter_closed)
@@ -136,15 +142,26 @@ class SafeFeed:
         if self.crawler.get_extension(FeedExporter) is not None:
             await maybe_deferred_to_future(self._feed_closed)  # the crawl feed is whole on disk
         stats = dict(self.crawler.stats.get_stats())
-        self.settle(spider, judge(spider, reason, stats), stats)
+        failure, watched = judge(spider, reason, stats), {}
+        if failure is None:
+            failure, watched = self.monitor(spider, stats)
+        self.settle(spider, failure, stats, watched)
+
+    def monitor(self, spider, stats: dict) -> tuple[str | None, dict]:
+        """The monitors' verdict on the crawl feed, and what the run log keeps of them."""
+        settings = self.crawler.settings
+        profile = feed_profile(self.crawl_feed, getattr(spider, "field_coverage", {}))
+        previous = previous_good_run(self.published, spider.name, getattr(spider, "requested_cities", None))
+        self.checks = run_monitors(type(spider), stats, profile, previous, settings)
+        return verdict(self.checks, settings), run_record(self.checks, profile, settings)
 
     def abandon(self, why: str) -> None:
         """Settle a crawl that ended without closing its spider (e.g. stopped by a second Ctrl-C)."""
         if not self.settled:
             self.settle(self.crawler.spider, why, dict(self.crawler.stats.get_stats()))
 
-    def settle(self, spider, failure: str | None, stats: dict) -> None:
-        """Publish or keep, then log the run."""
+    def settle(self, spider, failure: str | None, stats: dict, watched: dict | None = None) -> None:
+        """Publish or keep, then log the run (with the monitors' results, `watched`)."""
         self.failure = failure
         if failure is None:
             os.replace(self.crawl_feed, self.published)
@@ -155,9 +172,9 @@ class SafeFeed:
             if not self.jobdir:
                 self.crawl_feed.unlink(missing_ok=True)  # a job folder keeps its partial feed
             logger.error("%s not replaced: %s", self.published, failure)
-        append_run(self.published, new_run(
-            spider=spider.name, feed=self.published, cities=getattr(spider, "requested_cities", None),
-            source_url=getattr(spider, "source_url", None), started=self.started, error=failure, stats=stats))
+        run = new_run(spider=spider.name, feed=self.published, cities=getattr(spider, "requested_cities", None),
+                      source_url=getattr(spider, "source_url", None), started=self.started, error=failure, stats=stats)
+        append_run(self.published, {**run, **(watched or {})})
         self.settled = True
 
 

@@ -6,7 +6,27 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 # `scrapy safecrawl` (crawler/commands/safecrawl.py): crawl into a feed only a good crawl replaces.
 COMMANDS_MODULE = "crawler.commands"
-ADDONS = {}
+# A spider run with REDIS_URL and CRAWL_ID set is one worker of a crawl shared through Redis
+# (crawler/worker.py); without them the add-on does nothing.
+ADDONS = {"crawler.worker.SharedFrontier": 0}
+REDIS_URL = ""  # -s REDIS_URL=redis://host:6379/0 -s CRAWL_ID=name (make crawl-workers sets both)
+CRAWL_ID = ""
+WORKER_HEARTBEAT = 2.0  # seconds between a worker's rounds: finished leases, dead workers' work, stats
+WORKER_TIMEOUT = 30.0  # a worker silent this long is gone: its leased requests go back to the queue
+# A per-site slot of a worker killed mid-download frees itself after this long (crawler/politeness.py);
+# unset: DOWNLOAD_TIMEOUT + 15 s.
+# SITE_SLOT_TTL = 75
+
+# Crawl monitors (crawler/monitors.py): a good crawl's feed replaces the last good one only if
+# it holds at least 70% of the items (and of each area's) of the last good crawl of the same
+# scope; CRAWL_MONITORS_OVERRIDE=1 (make ALLOW_SHRINK=1) accepts it anyway, saying so.
+MONITOR_MAX_DROP = 0.30
+MONITOR_MIN_AREA_ITEMS = 20  # an area is compared once it held this many items
+MONITOR_MIN_REQUESTS = 50  # retry and status shares are judged on at least this many requests
+MONITOR_MIN_ITEMS = 20  # field coverage is judged on at least this many items
+MONITOR_MAX_RETRY_SHARE = 0.25
+MONITOR_MAX_UNWANTED_STATUS_SHARE = 0.10
+CRAWL_MONITORS_OVERRIDE = False
 
 # Name the project and how to reach whoever runs the crawl.
 CRAWLER_CONTACT = os.environ.get("CRAWLER_CONTACT", "set CRAWLER_CONTACT to an email or URL")
@@ -44,6 +64,7 @@ HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 
 ITEM_PIPELINES = {
+    "crawler.item_pipelines.OverlapDedupPipeline": 50,
     "crawler.item_pipelines.ListingQualityPipeline": 100,
 }
 EXTENSIONS = {
@@ -62,3 +83,7 @@ SHARED_SAMHSA_DIR = os.environ.get(
     "SHARED_SAMHSA_DIR",
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "data", "samhsa"),
 )
+
+# Where `scrapy workers` keeps the Redis it starts when given no REDIS_URL (its append-only file:
+# a stopped shared crawl resumes from it).
+REDIS_DIR = "data/jobs/redis"

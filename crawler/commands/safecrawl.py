@@ -38,6 +38,27 @@ class SummaryFields(dict):
         return "?"
 
 
+def show_monitors(crawler, stream) -> None:
+    """The crawl monitors' results, one line each (crawler/monitors.py), for `make` to show."""
+    try:
+        guard = crawler.get_extension(SafeFeed)
+    except RuntimeError:
+        return
+    for check in getattr(guard, "checks", []):
+        print(f"  monitor {check.line()}", file=stream)
+
+
+def scope_arguments(opts) -> dict:
+    """The spider arguments: -a pairs, then the scope options (--cities, --states, --cities-file)."""
+    spargs = dict(opts.spargs)
+    if opts.cities is not None:
+        spargs["cities"] = opts.cities
+    for option in ("states", "cities_file"):
+        if getattr(opts, option, None):
+            spargs[option] = getattr(opts, option)
+    return spargs
+
+
 class Command(ScrapyCommand):
     requires_project = True
 
@@ -54,6 +75,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--output", metavar="FILE", required=True,
                             help="the JSON Lines feed to replace after a good crawl (crawl_runs.jsonl goes beside it)")
         parser.add_argument("--cities", metavar='"CITY, ST;..."', help="the cities to crawl (-a cities=...)")
+        parser.add_argument("--states", metavar='"ST;..."', help="whole states to crawl (-a states=...)")
+        parser.add_argument("--cities-file", metavar="FILE", help='a file of cities, one "City, ST" a line')
         parser.add_argument("--source", metavar="URL_OR_PATH",
                             help="where the spider reads, e.g. the export file (its source argument)")
 
@@ -74,9 +97,7 @@ class Command(ScrapyCommand):
         except KeyError:
             names = ", ".join(self.crawler_process.spider_loader.list())
             raise UsageError(f"no spider named {args[0]!r} (the spiders: {names})", print_help=False) from None
-        spargs = dict(opts.spargs)
-        if opts.cities is not None:
-            spargs["cities"] = opts.cities
+        spargs = scope_arguments(opts)
         if opts.source is not None:
             spargs[getattr(crawler.spidercls, "source_argument", "source")] = opts.source
         started, clock = now(), time.monotonic()
@@ -86,11 +107,13 @@ class Command(ScrapyCommand):
         name = crawler.spidercls.name
         if failure:
             print(f"crawl failed ({name}): {failure}. The previous feed, if any, is kept.", file=sys.stderr)
+            show_monitors(crawler, sys.stderr)
             self.exitcode = 1
             return
         summary = getattr(crawler.spider, "crawl_summary", "{items} items")
         fields = SummaryFields(name, crawler.stats.get_stats())
         print(f"Crawled {summary.format_map(fields)} with {name} in {time.monotonic() - clock:.1f} s -> {opts.output}")
+        show_monitors(crawler, sys.stderr)  # stdout keeps the one summary line
 
     def start(self, crawler, spargs: dict) -> list[str]:
         """Schedule the crawl; the returned list receives the error of a spider that cannot start

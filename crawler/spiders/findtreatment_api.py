@@ -1,5 +1,8 @@
-"""FindTreatment.gov's JSON API (exportsAsJson/v2): a radius search around each city's centre,
-paged until totalPages, services mapped to SAMHSA codes through the code reference."""
+"""FindTreatment.gov's JSON API (exportsAsJson/v2): a radius search around each city's centre and
+a state search for each state asked for whole (crawler/scopes.py), paged until totalPages,
+services mapped to SAMHSA codes through the code reference. A row belongs to the nearest requested
+city whose radius it lies in, else to its requested state, else to the search that found it; the
+same row found by overlapping searches is kept once (crawler/item_pipelines.py)."""
 from __future__ import annotations
 
 import json
@@ -17,6 +20,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
 from common.places import City
 from crawler.items import ListingItem
+from crawler.scopes import CoverCircle, StateArea, cover_circles, samhsa_state_ids
 from crawler.spiders.base import ListingSpider
 from common.code_reference import load_code_reference
 from common.normalize import scrub
@@ -76,24 +80,35 @@ class FindtreatmentApiSpider(ListingSpider):
             raise ValueError(f"page_size {page_size!r}: give at least 1 (the API's maximum is {MAX_PAGE_SIZE})")
         self.reference = load_code_reference()
 
-    def page_url(self, city: City, page: int) -> str:
-        lat, lng = self.centres[city]
-        query = {
-            "sAddr": f'"{lat:.6f},{lng:.6f}"',  # lat,lng: what every example in the guide sends
-            "limitType": 2,  # distance
-            "limitValue": round(self.radius_miles * METERS_PER_MILE, 1),
-            "sType": self.stype,
-            "sort": 0,  # nearest first
-            "pageSize": self.page_size,
-            "page": page,
-        }
+    def page_url(self, city: City | StateArea | CoverCircle, page: int) -> str:
+        """The search for one requested area: a city's radius, a state by SAMHSA's id for it, or
+        one circle of a state's cover (crawler/scopes.py)."""
+        if isinstance(city, StateArea):
+            query = {"limitType": 0, "limitValue": samhsa_state_ids()[city.state], "stateCode": city.state}
+        else:
+            lat, lng = (city.latitude, city.longitude) if isinstance(city, CoverCircle) else self.centres[city]
+            miles = city.miles if isinstance(city, CoverCircle) else self.radius_miles
+            query = {
+                "sAddr": f'"{lat:.6f},{lng:.6f}"',  # lat,lng: what every example in the guide sends
+                "limitType": 2,  # distance
+                "limitValue": round(miles * METERS_PER_MILE, 1),
+            }
+        query.update({"sType": self.stype, "sort": 0, "pageSize": self.page_size, "page": page})  # sort 0: nearest first
         return f"{self.api_url}?{urlencode(query)}"
 
-    async def start(self):
-        for city in self.cities:
-            yield self.request(city, 1)
+    def searches(self) -> list[City | StateArea | CoverCircle]:
+        """Every search the crawl starts with: the cities, then each state whole (by SAMHSA's id)
+        or by its cover of circles where the id is not known."""
+        searches: list = list(self.cities)
+        for state in self.states:
+            searches.extend([StateArea(state)] if state in samhsa_state_ids() else cover_circles(state))
+        return searches
 
-    def request(self, city: City, page: int) -> scrapy.Request:
+    async def start(self):
+        for search in self.searches():
+            yield self.request(search, 1)
+
+    def request(self, city: City | StateArea | CoverCircle, page: int) -> scrapy.Request:
         return scrapy.Request(
             self.page_url(city, page),
             callback=self.parse,
@@ -162,8 +177,15 @@ class FindtreatmentApiSpider(ListingSpider):
             if not isinstance(row, dict):
                 self.count("rows_not_objects")
                 continue
-            self.count_city(city)
-            yield self.item_from_row(row, f"page {page} row {index}", response.url, fetched_at, city.label)
+            if isinstance(city, CoverCircle) and (_text(row.get("state")) or "").upper() != city.state:
+                self.count("rows_outside_state")  # a state's cover reaches over its borders
+                continue
+            # The area by the row, not by the search that found it: the same row found by two
+            # overlapping searches is the same item, kept once whichever came first.
+            area = self.area_of(row.get("latitude"), row.get("longitude"), row.get("zip"), row.get("city"),
+                                row.get("state"), nearest_anyway=True) or city
+            self.count_city(area)
+            yield self.item_from_row(row, f"page {page} row {index}", response.url, fetched_at, area.label)
         total_pages = data.get("totalPages")
         if isinstance(total_pages, int) and page < total_pages:
             if rows:

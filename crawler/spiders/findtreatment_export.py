@@ -27,6 +27,8 @@ def source_to_url(source: str) -> str:
 
 class FindtreatmentExportSpider(ListingSpider):
     name = "findtreatment_export"
+    # The export is read whole, once: its row number is the row's own (crawler/listing_key.py).
+    search_fields = frozenset({"fetched_at", "city_query"})
 
     def __init__(self, source: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,11 @@ One request at a time per site is kept by the spider itself: each site's next pa
 only when the last one has been answered (or failed). CONCURRENT_REQUESTS_PER_DOMAIN=1 alone does
 not hold it in Scrapy 2.19 when DOWNLOAD_DELAY is 0: the downloader hands queued requests to
 coroutines before it counts them as transferring, so a queue of same-host requests leaves at once.
+
+A site's state (its queue of links, the pages seen and read) travels with its one pending
+request (meta "site"), so that when several workers share the frontier (crawler/worker.py) the
+worker that gets a site's answer carries on the site where another left it; across workers the
+per-site slots in Redis (crawler/politeness.py) keep one request at a time per host.
 """
 from __future__ import annotations
 
@@ -142,6 +147,8 @@ class ProviderSitesSpider(scrapy.Spider):
     failures_spoil_crawl = False  # one program's site being down spoils no other's
     empty_crawl_message = "the crawl kept no pages of any program's website"
     crawl_summary = "{items} pages of {sites} program websites"
+    # Stats every worker of a shared crawl counts alike (each reads the whole list of sites).
+    crawl_wide_stats = ("sites",)
     custom_settings = {
         "ROBOTSTXT_OBEY": True,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
@@ -217,7 +224,7 @@ class ProviderSitesSpider(scrapy.Spider):
             # would end the site's chain.
             return scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True,
                                   cb_kwargs={"site_url": site.start_url},
-                                  meta={"provider_page": True, "site_url": site.start_url})
+                                  meta={"provider_page": True, "site_url": site.start_url, "site": site})
         return None
 
     def on_headers(self, headers, body_length, request, spider):
@@ -230,7 +237,7 @@ class ProviderSitesSpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
-        site = self.sites.get(request.meta.get("site_url"))
+        site = request.meta.get("site") or self.sites.get(request.meta.get("site_url"))
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             self.count("forbidden_by_robots")  # the robots.txt middleware's way of saying no
         elif failure.check(DownloadCancelledError):
@@ -247,7 +254,7 @@ class ProviderSitesSpider(scrapy.Spider):
                 yield request
 
     def parse(self, response, site_url: str):
-        site = self.sites[site_url]
+        site = response.meta.get("site") or self.sites[site_url]
         yield from self.read(site, response)
         request = self.next_request(site)
         if request is not None:
@@ -293,6 +300,6 @@ class ProviderSitesSpider(scrapy.Spider):
             heapq.heappush(site.pending, (rank, next(self.order), url))
 
     def on_closed(self, spider, reason):
-        read = sum(s.pages_read for s in self.sites.values())
+        read = self.crawler.stats.get_value(f"{self.name}/pages_read", 0)
         if self.sites and not read:
             self.logger.error("no page of any of %d website(s) could be read (%s)", len(self.sites), reason)
