@@ -23,10 +23,26 @@ FEED ?= $(EXPORT_FEED)
 HSDS_DIR ?= data/hsds
 # JOBDIR=data/jobs/api makes a crawl resumable: stop it (Ctrl-C), run the same command again.
 JOB = $(if $(JOBDIR),-s JOBDIR=$(JOBDIR))
+# What a listing crawl covers: STATES="TX;MA" (whole states; "all" for every one), else
+# CITIES_FILE= (one "City, ST" a line), else CITIES.
+STATES ?=
+CITIES_FILE ?=
+SCOPE = $(if $(STATES),-a states="$(STATES)",$(if $(CITIES_FILE),-a cities_file="$(CITIES_FILE)",-a cities="$(CITIES)"))
+# ALLOW_SHRINK=1: accept a crawl the crawl monitors refuse (fewer items than the last good run...)
+# and a build that shrinks the database.
+OVERRIDE = $(if $(ALLOW_SHRINK),-s CRAWL_MONITORS_OVERRIDE=1)
+# Crawls shared by N worker processes on one Redis (make crawl-workers; README, "Crawling the
+# whole country"). REDIS_URL= shares a Redis others can reach; without it one is started here.
+N ?= 2
+SPIDER ?= findtreatment_api
+REDIS_URL ?=
+SPIDER_ARGS = $(if $(filter provider_sites,$(SPIDER)),-a db=$(DB) -a max_pages=$(MAX_PAGES),$(SCOPE) -a radius=$(RADIUS))
+SPIDER_FEED = $(if $(filter provider_sites,$(SPIDER)),$(SITES_FEED),$(API_FEED))
+CRAWL_ID ?= $(SPIDER):$(basename $(notdir $(SPIDER_FEED)))
 BENCH_PROGRAMS ?= 100000
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
-.PHONY: help install demo data run crawl crawl-live build sites serve test hsds bench clean
+.PHONY: help install demo data run crawl crawl-live crawl-workers crawl-worker national build sites serve test hsds bench clean
 
 help:
 	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
@@ -34,6 +50,9 @@ help:
 	@echo "make run     live: crawl FindTreatment.gov's API for CITIES, build, serve"
 	@echo "make crawl | build | serve   the steps;  make test   the offline test suite"
 	@echo "make sites   live: read programs' own websites for the care levels they state (then make build)"
+	@echo "make crawl-workers N=4   live: one crawl by N workers sharing a Redis frontier (SPIDER=provider_sites for websites)"
+	@echo "make national N=4        live: every state by N workers, then build"
+	@echo "  scopes: CITIES=\"Houston, TX;Dallas, TX\"  STATES=\"TX;MA\"  CITIES_FILE=cities.txt"
 	@echo "make hsds    write $(DB) as Open Referral HSDS 3.0 in $(HSDS_DIR): the official tabular package and JSON services"
 
 install: $(VENV)/.installed
@@ -50,10 +69,28 @@ demo: data serve
 data: crawl build
 
 crawl: install
-	$(BIN)/scrapy safecrawl findtreatment_export --cities "$(CITIES)" -a radius=$(RADIUS) --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl findtreatment_export $(SCOPE) -a radius=$(RADIUS) --source "$(DEMO_SOURCE)" --output $(EXPORT_FEED) $(JOB) $(OVERRIDE)
 
 crawl-live: install
-	$(BIN)/scrapy safecrawl findtreatment_api --cities "$(CITIES)" -a radius=$(RADIUS) --output $(API_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl findtreatment_api $(SCOPE) -a radius=$(RADIUS) --output $(API_FEED) $(JOB) $(OVERRIDE)
+
+# N workers here share one frontier on Redis (started here unless REDIS_URL= names one); the crawl
+# is judged once they all stop. Ctrl-C stops it; the same command resumes it.
+crawl-workers: install
+	$(BIN)/scrapy workers $(SPIDER) --workers $(N) $(if $(REDIS_URL),--redis $(REDIS_URL)) --crawl-id "$(CRAWL_ID)" \
+		$(SPIDER_ARGS) --output $(SPIDER_FEED) $(OVERRIDE)
+
+# Another machine joins a crawl: N more workers on the same REDIS_URL and CRAWL_ID (the machine
+# that ran make crawl-workers judges and publishes the crawl).
+crawl-worker: install
+	@test -n "$(REDIS_URL)" || { echo "give REDIS_URL= (and CRAWL_ID=) of the crawl to join" >&2; exit 1; }
+	for i in $$(seq $(N)); do $(BIN)/scrapy crawl $(SPIDER) $(SPIDER_ARGS) \
+		-s REDIS_URL=$(REDIS_URL) -s CRAWL_ID="$(CRAWL_ID)" & done; wait
+
+# Every state, by N workers, then the build.
+national: install
+	$(MAKE) --no-print-directory crawl-workers SPIDER=findtreatment_api STATES=all
+	$(MAKE) --no-print-directory build FEED=$(API_FEED)
 
 build: install
 	$(BIN)/python -m pipelines.build $(FEED) --db $(DB) $(if $(ALLOW_SHRINK),--allow-shrink) \
@@ -72,11 +109,14 @@ run: install
 # The project root is Datasette's configuration directory: settings.json (the serving settings,
 # written nowhere else), metadata.yml, plugins/, templates/. Change a setting there: Datasette 0.65
 # ignores settings.json when given any --setting. SERVE_CONFIG= serves another such directory.
+# WORKERS processes (uvicorn's, one per core) serve behind one port, each under a MEMORY_MB
+# address-space ceiling; uvicorn restarts a worker that dies. A rebuild of $(DB) is served as soon
+# as it is renamed into place (plugins/live_swap.py): no restart. common/serve_command.py says more.
+WORKERS ?= 2
+MEMORY_MB ?= 2048
 serve: install
-	@test -f $(DB) || { echo "no $(DB) yet: run 'make data' first" >&2; exit 1; }
-	$(BIN)/datasette inspect $(DB) --inspect-file $(DB).inspect.json
-	@echo "Serving the directory at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/datasette serve $(SERVE_CONFIG) -i $(DB) --inspect-file $(DB).inspect.json -h $(HOST) -p $(PORT)
+	$(BIN)/python -m common.serve_command --db $(DB) --config $(SERVE_CONFIG) --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --memory-mb $(MEMORY_MB)
 
 hsds: install
 	$(BIN)/python -m exports.hsds --db $(DB) --out $(HSDS_DIR)

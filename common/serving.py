@@ -35,3 +35,34 @@ def datasette_options(db: Path, *, inspect_file: Path | None = None, config_dir:
         "settings": settings(config_dir, **more_settings),
         "inspect_data": json.loads(Path(inspect_file).read_text(encoding="utf-8")) if inspect_file else None,
     }
+
+
+# The served app, as `make serve` runs it: uvicorn's workers (one process per core, each its own
+# Datasette over the same immutable file) call asgi_app() through `uvicorn --factory`. What to
+# serve comes in the environment, which uvicorn's worker processes inherit.
+ENV_DB, ENV_INSPECT, ENV_CONFIG, ENV_MEMORY_MB = ("DIRECTORY_DB", "DIRECTORY_INSPECT_FILE", "DIRECTORY_CONFIG",
+                                                  "DIRECTORY_MEMORY_MB")
+
+
+def limit_memory(megabytes: int) -> None:
+    """A ceiling on this process's address space (RLIMIT_AS): past it allocations fail (Python
+    raises MemoryError, Datasette answers 500 and serves on) instead of the kernel's OOM killer
+    taking the machine's memory first; a worker that dies anyway is restarted by uvicorn's
+    supervisor. 0: no ceiling."""
+    import resource
+
+    if megabytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
+
+
+def asgi_app():
+    """Datasette's ASGI app for the database named in the environment (`make serve` sets it)."""
+    import os
+
+    from datasette.app import Datasette
+
+    limit_memory(int(os.environ.get(ENV_MEMORY_MB) or 0))
+    inspect_file = os.environ.get(ENV_INSPECT)
+    options = datasette_options(Path(os.environ[ENV_DB]), inspect_file=Path(inspect_file) if inspect_file else None,
+                                config_dir=Path(os.environ.get(ENV_CONFIG) or CONFIG_DIR))
+    return Datasette(**options).app()

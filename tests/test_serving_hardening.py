@@ -8,6 +8,7 @@ import csv
 import io
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
@@ -151,3 +152,71 @@ def test_a_rebuild_is_served_without_restart_and_each_answer_is_from_one_build(t
     assert all(a == (a[0], a[0], a[0]) for a in answers), answers
     assert last == (9, 9, 9)
     assert database.status_code == 200
+
+
+# 1, 6, 7 with the real `make serve`.
+def _workers(base: str) -> list[int]:
+    """The uvicorn worker processes of the `make serve` at base (children of its uvicorn parent)."""
+    import subprocess
+
+    out = subprocess.run(["ps", "-ewwo", "pid,ppid,args"], capture_output=True, text=True).stdout.splitlines()[1:]
+    rows = [line.split(None, 2) for line in out]
+    port = base.rsplit(":", 1)[1]
+    parents = {p for p, _, a in rows if "common.serving:asgi_app" in a and f"--port {port} " in a}
+    return [int(pid) for pid, ppid, args in rows if "spawn_main" in args and ppid in parents]
+
+
+def test_make_serve_runs_workers_under_a_memory_ceiling_and_restarts_a_dead_one(small_db):
+    import signal
+    import time
+    import urllib.request
+
+    from tests.support import served
+
+    with served(small_db, WORKERS=2, MEMORY_MB=1500) as base:
+        workers = _workers(base)
+        assert len(workers) == 2, workers
+        for pid in workers:
+            limits = open(f"/proc/{pid}/limits").read()
+            assert [line for line in limits.splitlines() if line.startswith("Max address space")][0].split()[3] \
+                == str(1500 * 1024 * 1024)
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len([p for p in _workers(base) if p not in workers]) < 1:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.5)
+        for _ in range(6):
+            with urllib.request.urlopen(base + "/programs/programs.json?_size=1", timeout=30) as response:
+                assert response.status == 200
+
+
+def test_make_serve_works_on_a_read_only_data_folder(small_db, tmp_path):
+    import subprocess
+    import urllib.request
+
+    from tests.support import served
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only folder here (needs root)")
+    try:
+        shutil.copy(small_db, folder / "programs.db")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        assert not os.access(folder, os.W_OK)
+        with served(folder / "programs.db", XDG_CACHE_HOME=str(tmp_path / "cache")) as base:
+            with urllib.request.urlopen(base + "/programs/programs.json?_size=1", timeout=30) as response:
+                assert response.status == 200
+        assert list((tmp_path / "cache" / "treatment-directory").glob("*.inspect.json"))
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_make_serve_without_a_database_says_so_in_one_line(tmp_path):
+    import subprocess
+
+    result = subprocess.run(["make", "--no-print-directory", "-s", "serve", f"DB={tmp_path / 'none.db'}"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert [line for line in result.stderr.splitlines() if not line.startswith("make: ")] == \
+        [f"make serve: no {tmp_path / 'none.db'} yet: run 'make data' first"]
