@@ -1,195 +1,209 @@
-"""The pages for a person looking for help: /find (near me) and /program/<id> (one program).
+"""/find, the search of a person looking for help: near a place as they type it, in everyday
+words, with filters in plain words, a map beside the list and every result page by page.
 
-Both read the directory's database, whatever Datasette serves it as (directory_database.py);
-/find runs the canned query `nearby` of metadata.yml, so the page and the researchers' JSON API
-(/programs/nearby.json) agree. Every link they make goes through `datasette.urls`, so it holds
-under any `base_url`.
+It reads the directory's database, whatever Datasette serves it as (directory_database.py), and
+runs the canned queries `nearby` (the rows) and `nearby_counts` (the number each filter
+would leave) of metadata.yml with the parameters its "As JSON" link gives, so the page and the
+researchers' JSON API agree. Places are read offline (common.typed_places), words through the
+vocabulary of data/search_words.csv (common.search_words). Every link goes through
+`datasette.urls`, so it holds under any `base_url`. The helpers: find_search.py (the search in
+the URL), find_filters.py (the filters in plain words), find_coverage.py (what is covered),
+cards.py (a program as a card). The home page's hooks are in home.py, /program/<id> in
+program_page.py.
 """
-from __future__ import annotations
-
-import json
-from collections import OrderedDict
-from urllib.parse import quote_plus, urlencode, urlsplit
+# No `from __future__ import annotations`: Datasette runs plugins/*.py without registering them in
+# sys.modules, and dataclasses with string annotations look their module up there.
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import Response
 
-from common.places import CityError, resolve_place
+from common.places import CityError
+from common.search_words import parse_search
+from common.typed_places import Place, resolve_place
+from plugins import cards, find_coverage, find_filters, find_search
 from plugins.directory_database import directory_database
+from plugins.find_search import DISTANCES, PAGE_SIZE, Search, find_query
 
-WEBSITE_SOURCE = "provider website"  # program_care_levels.source of levels a program's site states
-DISTANCES = (5, 10, 25, 50)
-DEFAULT_MILES = 10
-# Payment choices people ask for, as the `payment` facet spells them (data/derived_facets.csv).
-PAYMENTS = (
-    "Medicaid", "Medicare", "Private health insurance", "Military insurance (TRICARE)",
-    "State-financed insurance (not Medicaid)", "Sliding fee scale", "Cash or self-payment",
-    "Payment assistance",
-)
+MAP_SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "find-map.js"
+TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+FULL_COVERAGE_CHECK = 300  # covered areas a city typed alone is measured against, all of them; beyond, see typed_place
+WARM_PLACE = "Springfield"  # a name typed alone: reading it builds the whole place index
 
 
-async def _care_levels(db) -> "OrderedDict[str, dict]":
-    rows = await db.execute("select slug, label, asam_level from care_levels order by sort_order")
-    return OrderedDict((r["slug"], dict(r)) for r in rows)
+@dataclass(frozen=True)
+class Located:
+    place: Place
+    near: str  # the place as typed (in the box, or among the words)
+    words: str  # the words left for the programs' names
+    from_words: bool  # the place was typed among the words
 
 
-async def _facility_labels(db) -> dict[str, str]:
-    return {r["code"]: r["label"] for r in await db.execute("select code, label from facility_types")}
+def typed_place(text: str, known) -> Place:
+    """The place a person typed, a city alone read against the coverage (common.typed_places):
+    against every area when there are few; else against those around the places the words most
+    likely mean (the most populous and the others it names), so that a national build's tens of
+    thousands of areas are not each measured against each town of the name."""
+    if len(known.covered) <= FULL_COVERAGE_CHECK:
+        return resolve_place(text, known.covered)
+    first = resolve_place(text)
+    if not first.state_chosen or not first.alternatives:
+        return first
+    points = [(first.latitude, first.longitude)]
+    for label in first.alternatives:
+        try:
+            other = resolve_place(label)
+        except CityError:
+            continue
+        points.append((other.latitude, other.longitude))
+    return resolve_place(text, known.covering(points))
 
 
-def source_label(url: str | None) -> str:
-    """A short name for a source: the file of a file:// export, else the site's host."""
-    parts = urlsplit(url or "")
-    if parts.scheme == "file":
-        return parts.path.rsplit("/", 1)[-1] or url
-    return parts.hostname or (url or "")
+def locate(search: Search, words: str, known) -> Located:
+    """The search's place: typed in its box, else among the words; CityError with a message for
+    the person when there is none or it is unknown."""
+    if search.near:
+        return Located(typed_place(search.near, known), search.near, words, False)
+    found = find_search.place_in_words(words, lambda text: typed_place(text, known))
+    if found is None:
+        raise CityError("Type a ZIP code or a city (for example 77002 or Houston) to see programs near it.")
+    place, near, rest = found
+    return Located(place, near, rest, True)
 
 
-def maps_url(*parts) -> str:
-    """A map search link that opens the phone's map app for an address."""
-    return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(", ".join(p for p in parts if p))
+async def _run_query(datasette, database: str, name: str, params: dict, actor):
+    query = await datasette.get_canned_query(database, name, actor)
+    return await datasette.get_database(database).execute(query["sql"], params)
 
 
-def _json_list(text) -> list:
-    try:
-        value = json.loads(text or "[]")
-    except (TypeError, ValueError):
-        return []
-    return value if isinstance(value, list) else []
+async def search_results(datasette, database: str, params: dict, actor) -> tuple[list, dict]:
+    """The rows of the page (canned query `nearby`) and the number each filter would leave
+    (`nearby_counts`), for the same parameters: both at once, each on a thread of Datasette's
+    (plain SQL, no Python function per row, so the two use both cores)."""
+    rows, counts = await asyncio.gather(_run_query(datasette, database, "nearby", params, actor),
+                                        _run_query(datasette, database, "nearby_counts", params, actor))
+    return list(rows), {(r["filter"], r["value"]): r["programs"] for r in counts}
 
 
-def _card(row, levels, facility_labels) -> dict:
-    program = dict(row)
-    program["care_level_labels"] = [levels[s]["label"] for s in _json_list(row["care_levels"]) if s in levels]
-    # Levels only the program's own website states, shown apart from SAMHSA's.
-    samhsa = set(_json_list(row["care_levels"]))
-    program["website_level_labels"] = [
-        levels[s]["label"] for s in _json_list(row["website_care_levels"] if "website_care_levels" in row.keys() else None)
-        if s in levels and s not in samhsa
-    ]
-    program["facility_types"] = _json_list(row["facility_type"])
-    program["facility_type_labels"] = [facility_labels.get(t, t) for t in program["facility_types"]]
-    program["payment_list"] = _json_list(row["payment"])
-    program["map_url"] = maps_url(row["address"], row["city"], f"{row['state']} {row['zip'] or ''}".strip())
-    return program
+async def wider_counts(datasette, database: str, params: dict, actor) -> list[tuple[int, int]]:
+    """(miles, programs) for each distance wider than the search's, with the same filters."""
+    wider = []
+    for miles in (d for d in DISTANCES if d > params["miles"]):
+        counts = await _run_query(datasette, database, "nearby_counts", {**params, "miles": miles}, actor)
+        wider.append((miles, next((r["programs"] for r in counts if r["filter"] == "all"), 0)))
+    return wider
+
+
+def _links(datasette, located: Located, search: Search, filters: dict):
+    """A function giving the /find URL of this search with some of it changed."""
+    def url(**changes) -> str:
+        state = {"near": located.near, "words": located.words, "miles": search.miles, "filters": filters,
+                 "sort": search.sort, "page": 1, **changes}
+        return datasette.urls.path("/find") + "?" + find_query(**state)
+    return url
+
+
+def understood(terms, located: Located, filters: dict, levels, url) -> list[dict]:
+    """What the words were read as, each with a link to the search without it."""
+    said = [{"typed": typed, "meaning": find_filters.chip_of(find_search.WORD_FACETS[facet], value, levels),
+             "remove": url(filters=find_search.without(filters, find_search.WORD_FACETS[facet], value))}
+            for typed, facet, value in terms.understood]
+    if located.from_words:
+        said.append({"typed": located.near, "meaning": f"The place: {located.place.label}", "remove": None})
+    if located.words:
+        said.append({"typed": located.words, "meaning": "Searched for in program names", "remove": url(words="")})
+    return said
+
+
+def paging(url, page: int, total: int, shown: int) -> dict:
+    pages = max(1, -(-total // PAGE_SIZE))
+    first = (page - 1) * PAGE_SIZE + 1
+    return {"page": page, "pages": pages, "first": first if shown else 0, "last": first + shown - 1,
+            "previous": url(page=page - 1) if page > 1 else None,
+            "next": url(page=page + 1) if page < pages else None,
+            "first_page": url(page=1) if page > pages else None}
+
+
+def nearest_url(url, coverage) -> str | None:
+    """The same search in the nearest covered area, over the whole of it."""
+    if coverage.nearest is None:
+        return None
+    return url(near=coverage.nearest.label, miles=min((d for d in DISTANCES if d >= coverage.nearest.miles),
+                                                      default=DISTANCES[-1]))
+
+
+async def results_context(datasette, request, database, levels, search: Search, located: Located, terms, known):
+    """The context of a /find page that has a place: results, filters, map, coverage, links."""
+    filters, from_words = find_search.combined_filters(search.chosen, terms)
+    params = find_search.query_params(located.place, search, filters, located.words)
+    rows, counts = await search_results(datasette, database, params, request.actor)
+    total = counts.get(("all", ""), 0)
+    facility_labels = await cards.facility_labels(datasette.get_database(database))
+    found = [cards.card(r, levels, facility_labels) for r in rows]
+    url = _links(datasette, located, search, filters)
+    coverage = known.judge(located.place.latitude, located.place.longitude, search.miles)
+    wider = []
+    if not total and coverage.kind != "outside":
+        wider = [(m, n, url(miles=m)) for m, n in await wider_counts(datasette, database, params, request.actor)]
+    return {
+        "place": located.place, "near": located.near, "q": located.words, "results": found, "total": total,
+        "filters": filters, "filter_groups": find_filters.filter_groups(filters, from_words, counts),
+        "level_options": find_filters.level_options(levels, filters, counts),
+        "chosen_filters": sum(len(v) for k, v in filters.items() if k != "level"),
+        "understood": understood(terms, located, filters, levels, url),
+        "alternatives": [(label, url(near=label)) for label in located.place.alternatives],
+        "coverage": coverage, "wider": wider, "nearest_url": nearest_url(url, coverage), "paging": paging(url, search.page, total, len(found)),
+        "sort_url": url(sort="name" if search.sort == "distance" else "distance"),
+        "clear_url": url(filters={}, words=""),
+        "json_url": datasette.urls.query(database, "nearby", format="json") + "?" + urlencode({**params, "_shape": "array"}),
+        "counts_url": datasette.urls.query(database, "nearby_counts", format="json") + "?" + urlencode({**params, "_shape": "array"}),
+        "mappable": sum(c["latitude"] is not None and c["longitude"] is not None for c in found), "map_tiles": TILES,
+    }
 
 
 async def find_page(datasette, request):
     database = directory_database(datasette)
     db = datasette.get_database(database)
-    levels = await _care_levels(db)
-    args = request.args
-    near = (args.get("near") or "").strip()[:100]
-    try:
-        miles = int(args.get("miles") or DEFAULT_MILES)
-    except ValueError:
-        miles = DEFAULT_MILES
-    miles = miles if miles in DISTANCES else DEFAULT_MILES
-    level = args.get("level", "iop") if args.get("level", "iop") in levels or args.get("level") == "" else "iop"
-    payment = args.get("payment", "") if args.get("payment", "") in PAYMENTS else ""
-    context = {
-        "near": near, "miles": miles, "level": level, "payment": payment,
-        "levels": levels,
-        "searched": bool(near), "error": None, "place": None, "results": [], "wider": None, "json_url": None,
-    }
-    status = 200
-    if near:
+    levels = await cards.care_levels(db)
+    search = find_search.read_search(request.args, levels)
+    known = await find_coverage.read_areas(db)
+    terms = parse_search(search.q)
+    context = {"near": search.near, "q": search.q, "miles": search.miles, "sort": search.sort, "levels": levels,
+               "level": "|".join(search.chosen.get("level", ())),
+               "searched": "near" in request.args or "q" in request.args,
+               "error": None, "place": None, "results": [], "helpline": find_coverage.HELPLINE,
+               "findtreatment": find_coverage.FINDTREATMENT, "data_url": datasette.urls.table(database, "programs")}
+    if context["searched"]:
         try:
-            place = resolve_place(near)
+            located = locate(search, terms.words, known)
         except CityError as exc:
             context["error"] = str(exc)
-            status = 404
         else:
-            params = {"lat": place.latitude, "lon": place.longitude, "miles": miles,
-                      "level": level, "payment": payment}
-            query = await datasette.get_canned_query(database, "nearby", request.actor)
-            rows = await db.execute(query["sql"], params)
-            context["place"] = place
-            labels = await _facility_labels(db)
-            context["results"] = [_card(r, levels, labels) for r in rows]
-            context["json_url"] = (datasette.urls.query(database, "nearby", format="json") + "?"
-                                   + urlencode({**params, "_shape": "array"}))
-            wider = next((d for d in DISTANCES if d > miles), None)
-            if wider and not context["results"]:
-                context["wider"] = datasette.urls.path("/find") + "?" + urlencode(
-                    {"near": near, "miles": wider, "level": level, "payment": payment})
+            context.update(await results_context(datasette, request, database, levels, search, located, terms, known))
     html = await datasette.render_template("find.html", context, request=request)
-    return Response.html(html, status=status)
-
-
-async def program_page(datasette, request):
-    db = datasette.get_database(directory_database(datasette))
-    program_id = request.url_vars["id"]
-    rows = await db.execute("select * from programs where id = ?", [program_id])
-    row = rows.first()
-    if row is None:
-        raise NotFound(f"No program with id {program_id}")
-    levels = await _care_levels(db)
-    facility_labels = await _facility_labels(db)
-    program = _card(row, levels, facility_labels)
-    evidence = await db.execute(
-        "select e.care_level, c.label, e.source, e.evidence, e.source_url, e.source_ref, e.seen "
-        "from program_care_levels e join care_levels c on c.slug = e.care_level "
-        "where e.program_id = ? order by c.sort_order, e.source, e.source_ref",
-        [program_id],
-    )
-    services = await db.execute(
-        "select coalesce(s.category_name, 'Other') as category, coalesce(s.service_name, s.service_code) as name "
-        "from program_services s where s.program_id = ? order by category, name",
-        [program_id],
-    )
-    grouped: OrderedDict[str, list[str]] = OrderedDict()
-    for s in services:
-        grouped.setdefault(s["category"], []).append(s["name"])
-    listings = await db.execute(
-        "select source, source_url, source_ref, fetched_at, facility_type, placeholder from listings "
-        "where program_id = ? order by id",
-        [program_id],
-    )
-    changes = await db.execute(
-        "select field, old, new, changed_at from program_changes where program_id = ? order by id desc limit 50",
-        [program_id],
-    )
-    evidence = [{**dict(e), "where": source_label(e["source_url"])} for e in evidence]
-    context = {
-        "program": program,
-        "changes": [dict(c) for c in changes],
-        "evidence": [e for e in evidence if e["source"] != WEBSITE_SOURCE],
-        "website_evidence": [e for e in evidence if e["source"] == WEBSITE_SOURCE],
-        "services": grouped,
-        "listings": [{**dict(l), "where": source_label(l["source_url"])} for l in listings],
-        "lists": {name: _json_list(row[name]) for name in
-                  ("payment", "ages", "populations", "languages", "medications", "phones", "websites")},
-    }
-    html = await datasette.render_template("program.html", context, request=request)
     return Response.html(html)
 
 
+async def map_script(request):
+    """The /find map's script (templates/find-map.js), served as a file of its own."""
+    return Response(MAP_SCRIPT.read_text(encoding="utf-8"), content_type="application/javascript; charset=utf-8",
+                    headers={"Cache-Control": "max-age=3600"})
+
+
 @hookimpl
-def extra_template_vars(template, datasette):
-    """The search form's choices and the directory's largest cities, for the home page."""
-    if template not in ("index.html", "find.html"):
-        return {}
-
-    async def inner():
-        db = datasette.get_database(directory_database(datasette))
-        cities = await db.execute(
-            "select city, state, count(*) as n from programs where city is not null "
-            "group by city, state order by n desc, city limit 8"
-        )
-        return {
-            "find_levels": await _care_levels(db),
-            "find_distances": DISTANCES,
-            "find_payments": PAYMENTS,
-            "directory_cities": [dict(c) for c in cities],
-        }
-
-    return inner
+def startup(datasette):
+    """Build the place index (a few seconds) before the first search, not during it."""
+    async def warm():
+        await asyncio.to_thread(resolve_place, WARM_PLACE)
+    return warm
 
 
 @hookimpl
 def register_routes():
     return [
         (r"^/find$", find_page),
-        (r"^/program/(?P<id>[A-Za-z0-9_-]{1,64})$", program_page),
+        (r"^/-/find-map\.js$", map_script),
     ]

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
-from tests.support import served
+from tests.support import haversine_miles, served
 import sqlite_utils
 import yaml
 from datasette.app import Datasette
@@ -362,20 +362,23 @@ async def test_index_page_leads_with_crisis_lines_and_search(ds):
     # The crisis lines come before anything else in the page's content.
     assert html.index('href="tel:988"') < html.index('<section class="content">')
     page = parse(html)
-    (search,) = [f for f in page.forms if any(i.get("name") == "_search" for i in f["inputs"])]
-    assert search["action"] == "/programs/programs" and search["method"] == "get"
-    (field,) = [i for i in search["inputs"] if i.get("name") == "_search"]
-    assert page.labels.get(field["id"]), "the search box has no label"
-    # Datasette 0.65 answers ?_search= (blank) with a 400 FTS5 syntax error: never submit blank.
-    assert "required" in field and field.get("pattern")
+    # One search for a person (issue 12): everyday words and a place, to /find, never the raw table.
+    (search,) = [f for f in page.forms if any(i.get("name") == "q" for i in f["inputs"])]
+    assert search["action"] == "/find" and search["method"] == "get"
+    for name in ("q", "near"):
+        (field,) = [i for i in search["inputs"] if i.get("name") == name]
+        assert page.labels.get(field["id"]), f"the {name} box has no label"
+    assert not any(i.get("name") == "_search" for f in page.forms for i in f["inputs"])
+    # A blank search is answered with a message for the person, not an error.
+    blank = await ds.client.get("/find?q=&near=")
+    assert blank.status_code == 200 and 'id="find-error"' in blank.text
     hrefs = dict(page.links)
-    # Quick links to each city in the database (built from the data, not fixed to the demo's).
-    assert hrefs["/programs/programs?city=Houston&state=TX&care_levels__arraycontains=iop"] == \
-        "Intensive outpatient programs in Houston, TX"
-    assert "/programs/programs?city=Dallas&state=TX&care_levels__arraycontains=iop" in hrefs
-    # The near-me form comes first and goes to /find.
-    (near,) = [f for f in page.forms if f["action"] == "/find"]
-    assert {i.get("name") for i in near["inputs"]} >= {"near", "miles", "level", "payment"}
+    # Quick searches in each covered area (from the coverage table, not fixed to the demo's), on /find.
+    assert hrefs["/find?near=Houston%2C+TX&miles=25&level=iop"] == "Intensive outpatient programs in Houston, TX"
+    assert "/find?near=Dallas%2C+TX&miles=25&level=iop" in hrefs
+    assert not any(h.startswith("/programs/programs?") for h in hrefs)
+    # The search goes to /find with the place, the distance, the level and the payment.
+    assert {i.get("name") for i in search["inputs"]} >= {"near", "miles", "level", "payment"}
     assert "/programs" in hrefs  # the database page, for researchers
     assert any(h.startswith("/programs/programs.json") for h in hrefs)
 
@@ -390,14 +393,16 @@ async def test_every_link_of_the_index_page_works(ds):
 
 
 async def test_index_quick_link_counts_match_sqlite(ds, sql):
+    """The quick link searches the covered area on /find: the IOPs within its radius of its centre."""
     page = parse(await get_html(ds, "/"))
     (href,) = [h for h, text in page.links if text == "Intensive outpatient programs in Dallas, TX"]
-    data = await get_json(ds, href.replace("/programs/programs?", "/programs/programs.json?") + "&_size=0")
-    (expected,) = sql(
-        "select count(distinct pcl.program_id) from program_care_levels pcl join programs p"
-        " on p.id = pcl.program_id where p.city = 'Dallas' and pcl.care_level = 'iop'"
-    )[0]
-    assert data["filtered_table_rows_count"] == expected > 0
+    html = await get_html(ds, href)
+    ((lat, lon, miles),) = sql("select latitude, longitude, miles from coverage where area = 'Dallas, TX'")
+    iop = sql("select p.latitude, p.longitude from programs p where p.status = 'listed' and p.latitude is not null"
+              " and p.id in (select program_id from program_care_levels where care_level = 'iop')")
+    expected = sum(haversine_miles(lat, lon, a, b) <= miles for a, b in iop)
+    shown = int(re.search(r'id="result-summary"[^>]*><strong>(\d+) programs?', html).group(1))
+    assert shown == expected > 0
 
 
 @pytest.mark.parametrize("path", [
@@ -489,7 +494,7 @@ def test_make_serve_starts_with_the_settings_of_settings_json(server, ds):
     status, body = get_url(f"{server}/-/versions.json")
     assert status == 200 and json.loads(body)["datasette"]["version"].startswith("0.65.")
     status, html = get_url(f"{server}/")
-    assert status == 200 and all(link in html for link in CRISIS_LINKS) and 'name="_search"' in html
+    assert status == 200 and all(link in html for link in CRISIS_LINKS) and 'name="q"' in html
     query = urlencode({"city": "Houston", "care_levels__arraycontains": "iop", "_shape": "array", "_size": "max"})
     status, body = get_url(f"{server}/programs/programs.json?{query}")
     rows = json.loads(body)
@@ -617,8 +622,8 @@ def card_ids(html: str) -> list[str]:
 async def test_a_database_named_otherwise_has_the_same_pages(ds, ds_other, sql):
     home = parse(await get_html(ds_other, "/"))
     hrefs = dict(home.links)
-    assert hrefs["/other/programs?city=Houston&state=TX&care_levels__arraycontains=iop"] == \
-        "Intensive outpatient programs in Houston, TX"
+    assert hrefs["/other/programs"] == "All programs"
+    assert hrefs["/find?near=Houston%2C+TX&miles=25&level=iop"] == "Intensive outpatient programs in Houston, TX"
     assert "/other" in hrefs and not any(h.startswith("/programs") for h in hrefs)
     find = "/find?near=77002&miles=10&level=iop"
     ids = card_ids(await get_html(ds_other, find))
@@ -662,7 +667,7 @@ def test_make_serve_serves_a_database_named_otherwise(other_db, sql):
                      "/other/nearby.json?lat=29.76&lon=-95.36&miles=10&level=iop&payment="):
             status, body = get_url(base + path)
             assert status == 200, (path, body[:500])
-        assert "/other/programs?" in get_url(base + "/")[1]
+        assert "/other/programs.json?" in get_url(base + "/")[1]
         assert f"/other/programs/{program_id}" in get_url(f"{base}/program/{program_id}")[1]
 
 

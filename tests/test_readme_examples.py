@@ -17,7 +17,7 @@ import subprocess
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import yaml
@@ -238,6 +238,44 @@ def programs_in_a_city_with_a_care_level(answer: Answer):
             assert level in as_list(row["care_levels"]), row
 
 
+NEARBY_FILTERS = {"focus": "facility_type", "ages": "ages", "languages": "languages", "medications": "medications",
+                  "populations": "populations", "payment": "payment"}
+PAGE_SIZE = 50
+
+
+def nearby_expected(answer: Answer) -> list[str]:
+    """The ids `nearby` should give, found here on their own: every listed program within `miles`
+    (haversine of tests/support) that passes each filter by its JSON columns (a level by
+    program_care_levels, either source), the words by the full-text index on the names; in the
+    page's order, this page of 50."""
+    lat, lon, miles = (float(answer.param(k)) for k in ("lat", "lon", "miles"))
+    programs = db_rows(answer.db, "select * from programs where status = 'listed' and latitude is not null")
+    levels: dict[str, set] = {}
+    for r in db_rows(answer.db, "select program_id, care_level from program_care_levels"):
+        levels.setdefault(r["program_id"], set()).add(r["care_level"])
+    words = answer.param("words") or ""
+    named = {r["id"] for r in db_rows(answer.db, "select p.id from programs p join programs_fts f on p.rowid = f.rowid "
+                                                  "where programs_fts match ?", "{name alternate_name} : (" + " ".join(
+                                                      '"{}"'.format(w.replace('"', '""')) for w in words.split()) + ")")} \
+        if words else None
+
+    def passes(program) -> bool:
+        for param, column in [("level", None), *NEARBY_FILTERS.items()]:
+            wanted = [v for v in (answer.param(param) or "").split("|") if v]
+            have = levels.get(program["id"], set()) if column is None else set(json.loads(program[column] or "[]"))
+            if wanted and not (have & set(wanted) or ("*" in wanted and have)):
+                return False
+        return (not answer.param("telehealth") or program["telehealth"] == 1) and (named is None or program["id"] in named)
+    found = [(haversine_miles(lat, lon, p["latitude"], p["longitude"]), p) for p in programs if passes(p)]
+    found = [(d, p) for d, p in found if d <= miles]
+    if answer.param("sort") == "name":
+        found.sort(key=lambda pair: (pair[1]["name"].lower(), pair[0], pair[1]["id"]))
+    else:
+        found.sort(key=lambda pair: (pair[0], pair[1]["name"], pair[1]["id"]))
+    page = max(int(answer.param("page") or 1), 1)
+    return [p["id"] for _, p in found], page
+
+
 @check("/programs/nearby.json", lat=ANY, lon=ANY, miles=ANY, level=ANY, payment=ANY)
 def programs_near_a_point(answer: Answer):
     rows = answer.json()
@@ -245,32 +283,39 @@ def programs_near_a_point(answer: Answer):
     level, payment = answer.param("level"), answer.param("payment")
     assert rows, "the example should find some programs"
     distances = [r["miles"] for r in rows]
-    assert distances == sorted(distances), "nearest first"
+    if answer.param("sort") != "name":
+        assert distances == sorted(distances), "nearest first"
     assert all(d <= miles for d in distances)
     programs = {p["id"]: p for p in db_rows(answer.db, "select * from programs where latitude is not null")}
-    at_level = {r["program_id"] for r in db_rows(answer.db, "select program_id from program_care_levels where care_level = ?",
-                                                 level)}
     for row in rows:
         program = programs[row["id"]]
         assert abs(row["miles"] - haversine_miles(lat, lon, program["latitude"], program["longitude"])) < 0.01
         if level:
-            assert row["id"] in at_level and level in as_list(row["care_levels"]), row
+            assert set(level.split("|")) & set(as_list(row["care_levels"]) + json.loads(program["website_care_levels"] or "[]"))
         if payment:
-            assert payment in as_list(row["payment"]), row
+            assert set(payment.split("|")) & set(as_list(row["payment"])), row
         for column in answer.params.get("_json", []):
             assert isinstance(row[column], list), f"_json={column} gives a real array"
+    # Every program in range that passes the filters is there, in the page's order, with the true total.
+    expected, page = nearby_expected(answer)
+    assert [r["id"] for r in rows] == expected[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    assert all(r["total"] == len(expected) for r in rows)
 
-    def wanted(program, within):
-        return (haversine_miles(lat, lon, program["latitude"], program["longitude"]) <= within
-                and (not level or program["id"] in at_level)
-                and (not payment or payment in json.loads(program["payment"] or "[]")))
-    # Every program in range is there, none outside it (a hundredth of a mile either way for rounding).
-    sure = {pid for pid, p in programs.items() if wanted(p, miles - 0.01)}
-    possible = {pid for pid, p in programs.items() if wanted(p, miles + 0.01)}
-    got = {r["id"] for r in rows}
-    assert len(got) == len(rows), "each program once"
-    assert got <= possible
-    assert sure <= got or len(rows) == 200, f"missing: {sorted(sure - got)}"
+
+@check("/programs/nearby_counts.json", lat=ANY, lon=ANY, miles=ANY)
+def how_many_each_filter_would_leave(answer: Answer):
+    counts = {(r["filter"], r["value"]): r["programs"] for r in answer.json()}
+    expected, _ = nearby_expected(answer)
+    assert counts[("all", "")] == len(expected) > 0
+    chosen = {k: v for k, v in answer.params.items() if k in ("level", *NEARBY_FILTERS, "telehealth")}
+    checked = 0
+    for (name, value), number in counts.items():
+        if name in ("level", *NEARBY_FILTERS, "telehealth") and name not in chosen and value:
+            # For a filter not given: the search with that value would have this many programs.
+            more = Answer(answer.url + "&" + urlencode({name: value}), "", answer.base, answer.db)
+            assert number == len(nearby_expected(more)[0]), (name, value)
+            checked += 1
+    assert checked > 20
 
 
 @check("/programs/programs.json", _size="0")

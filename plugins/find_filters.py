@@ -1,0 +1,95 @@
+"""The filters of the /find page in plain words, each with the number of programs it would leave.
+
+The groups are a declarative table: the values always offered (in this order, even at 0, so a
+person sees that no program near them offers it), their labels, and whether the other values
+the results have are offered too. The numbers come from the canned query `nearby_counts`
+(metadata.yml): for each value, the programs of the search that have it under the other filters.
+No hooks here: a helper module of plugins/find.py.
+"""
+# No `from __future__ import annotations`: Datasette runs plugins/*.py without registering them in
+# sys.modules, and dataclasses with string annotations look their module up there.
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Group:
+    param: str
+    legend: str
+    shown: tuple[str, ...]  # offered always, in this order
+    labels: dict[str, str] = field(default_factory=dict)
+    more: str | None = None  # legend of the other values present in the results; None: not offered
+    chip: str = "{label}"  # how a value reads in "what we understood"
+
+
+GROUPS = (
+    Group("focus", "Treatment for", ("SU", "MH"),
+          {"SU": "Substance use (addiction)", "MH": "Mental health"}, chip="{label} treatment"),
+    Group("medications", "Medications for opioid use (MOUD)", ("*", "Buprenorphine", "Methadone", "Naltrexone"),
+          {"*": "Any of these medications", "Buprenorphine": "Buprenorphine (Suboxone)",
+           "Naltrexone": "Naltrexone (Vivitrol)"}, chip="Medication: {label}"),
+    Group("payment", "Payment", ("Medicaid", "Medicare", "Private health insurance", "Sliding fee scale",
+                                 "Cash or self-payment", "No payment accepted"),
+          {"No payment accepted": "Free (no payment accepted)", "Cash or self-payment": "Cash or self-pay"},
+          more="More ways to pay", chip="Takes {label}"),
+    Group("ages", "Ages", ("Children and adolescents", "Young adults", "Adults", "Seniors"),
+          {"Children and adolescents": "Teens and children"}, chip="Ages: {label}"),
+    Group("languages", "Language", ("Spanish", "Sign language"),
+          {"Spanish": "Spanish (español)", "Sign language": "Sign language (ASL)"},
+          more="More languages", chip="Treatment in {label}"),
+    Group("populations", "Programs for", ("Veterans", "Pregnant or postpartum women"),
+          {}, more="More groups", chip="A program for {label}"),
+    Group("telehealth", "Telehealth", ("1",), {"1": "Offers telehealth (video or phone)"}, chip="{label}"),
+)
+BY_PARAM = {g.param: g for g in GROUPS}
+
+
+def label_of(param: str, value: str, levels: dict) -> str:
+    """A filter value in plain words."""
+    if param == "level":
+        return levels[value]["label"] if value in levels else value
+    group = BY_PARAM.get(param)
+    return group.labels.get(value, value) if group else value
+
+
+def chip_of(param: str, value: str, levels: dict) -> str:
+    """How a value read from the person's words is said back: "Takes Medicaid"."""
+    if param == "level":
+        return f"Level of care: {label_of(param, value, levels)}"
+    return BY_PARAM[param].chip.format(label=label_of(param, value, levels))
+
+
+def _option(group: Group, value: str, number: int, filters: dict, from_words: frozenset) -> dict:
+    return {"value": value, "label": group.labels.get(value, value), "count": number,
+            "checked": value in filters.get(group.param, ()),
+            "from_words": (group.param, value) in from_words}
+
+
+def filter_groups(filters: dict, from_words: frozenset, counts: dict) -> list[dict]:
+    """Each group with its options: the values always offered, then (under `more`) the others
+    the results have, most programs first; a chosen value is always there."""
+    groups = []
+    for group in GROUPS:
+        present = {value: n for (param, value), n in counts.items() if param == group.param}
+        chosen = [v for v in filters.get(group.param, ()) if v not in group.shown]
+        others = sorted((v for v in present if v not in group.shown and v not in chosen),
+                        key=lambda v: (-present[v], v)) if group.more else []
+        options = [_option(group, v, present.get(v, 0), filters, from_words) for v in group.shown]
+        more = [_option(group, v, present.get(v, 0), filters, from_words) for v in chosen + others]
+        groups.append({"param": group.param, "legend": group.legend, "options": options,
+                       "more": more, "more_legend": group.more or "More",
+                       "chosen": sum(o["checked"] for o in options + more)})
+    return groups
+
+
+def level_options(levels: dict, filters: dict, counts: dict) -> list[dict]:
+    """The care levels with the programs each would leave; several levels (from the words) as one
+    more option, chosen."""
+    chosen = filters.get("level", ())
+    options = [{"value": "", "label": "Any level of care", "count": counts.get(("level", ""), 0),
+                "selected": not chosen}]
+    options += [{"value": slug, "label": level["label"], "count": counts.get(("level", slug), 0),
+                 "selected": chosen == (slug,)} for slug, level in levels.items()]
+    if len(chosen) > 1:
+        options.append({"value": "|".join(chosen), "count": None, "selected": True,
+                        "label": " or ".join(label_of("level", v, levels) for v in chosen)})
+    return options
