@@ -37,9 +37,9 @@ WARM_PLACE = "Springfield"  # a name typed alone: reading it builds the whole pl
 @dataclass(frozen=True)
 class Located:
     place: Place
-    near: str  # the place as typed (in the box, or among the words)
+    near: str  # the place as typed (in its box, or among the words)
     words: str  # the words left for the programs' names
-    from_words: bool  # the place was typed among the words
+    place_words: str  # the words that named the place, if any did
 
 
 def typed_place(text: str, known) -> Place:
@@ -64,14 +64,21 @@ def typed_place(text: str, known) -> Place:
 
 def locate(search: Search, words: str, known) -> Located:
     """The search's place: typed in its box, else among the words; CityError with a message for
-    the person when there is none or it is unknown."""
+    the person when there is none or it is unknown. Words that name the place again ("iop
+    houston" near Houston) are the place, not a program's name."""
+    def resolve(text):
+        return typed_place(text, known)
     if search.near:
-        return Located(typed_place(search.near, known), search.near, words, False)
-    found = find_search.place_in_words(words, lambda text: typed_place(text, known))
+        place = resolve(search.near)
+        again = find_search.place_in_words(words, resolve)
+        if again and again[0].label in place.label:
+            return Located(place, search.near, again[2], again[1])
+        return Located(place, search.near, words, "")
+    found = find_search.place_in_words(words, resolve)
     if found is None:
         raise CityError("Type a ZIP code or a city (for example 77002 or Houston) to see programs near it.")
-    place, near, rest = found
-    return Located(place, near, rest, True)
+    place, said, rest = found
+    return Located(place, said, rest, said)
 
 
 async def _run_query(datasette, database: str, name: str, params: dict, actor):
@@ -111,8 +118,8 @@ def understood(terms, located: Located, filters: dict, levels, url) -> list[dict
     said = [{"typed": typed, "meaning": find_filters.chip_of(find_search.WORD_FACETS[facet], value, levels),
              "remove": url(filters=find_search.without(filters, find_search.WORD_FACETS[facet], value))}
             for typed, facet, value in terms.understood]
-    if located.from_words:
-        said.append({"typed": located.near, "meaning": f"The place: {located.place.label}", "remove": None})
+    if located.place_words:
+        said.append({"typed": located.place_words, "meaning": f"The place: {located.place.label}", "remove": None})
     if located.words:
         said.append({"typed": located.words, "meaning": "Searched for in program names", "remove": url(words="")})
     return said

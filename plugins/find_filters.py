@@ -37,7 +37,7 @@ GROUPS = (
           {"Spanish": "Spanish (español)", "Sign language": "Sign language (ASL)"},
           more="More languages", chip="Treatment in {label}"),
     Group("populations", "Programs for", ("Veterans", "Pregnant or postpartum women"),
-          {}, more="More groups", chip="A program for {label}"),
+          {}, more="More groups", chip="Special programs: {label}"),
     Group("telehealth", "Telehealth", ("1",), {"1": "Offers telehealth (video or phone)"}, chip="{label}"),
 )
 BY_PARAM = {g.param: g for g in GROUPS}

@@ -94,22 +94,22 @@ def combined_filters(chosen: dict, terms: SearchTerms) -> tuple[dict[str, tuple[
 
 
 def place_in_words(words: str, resolve) -> tuple[Place, str, str] | None:
-    """A place typed among the words when none was typed apart: a ZIP code anywhere, or all the
-    words left ("houston", "katy tx"). (place, its text, the words left); None if there is none.
-    `resolve` reads a place (common.typed_places.resolve_place with the coverage)."""
+    """A place typed among the words ("iop houston", "katy tx detox", "menninger 77030"): a ZIP
+    code anywhere, else all the words, else their last or first one to three. (place, the words
+    that name it, the words left); None when no words name a place. `resolve` reads a place
+    (common.typed_places.resolve_place with the coverage) or raises CityError."""
     tokens = words.split()
-    for i, token in enumerate(tokens):
-        if ZIP_WORD.match(token):
-            try:
-                return resolve(token), token, " ".join(tokens[:i] + tokens[i + 1:])
-            except CityError:
-                return None
-    if not tokens:
-        return None
-    try:
-        return resolve(words), words, ""
-    except CityError:
-        return None
+    zips = [i for i, token in enumerate(tokens) if ZIP_WORD.match(token)]
+    spans = [(i, i + 1) for i in zips] if zips else (
+        [(0, len(tokens))] + [(len(tokens) - n, len(tokens)) for n in (3, 2, 1) if n < len(tokens)]
+        + [(0, n) for n in (3, 2, 1) if n < len(tokens)])
+    for start, end in spans:
+        try:
+            place = resolve(" ".join(tokens[start:end]))
+        except CityError:
+            continue
+        return place, " ".join(tokens[start:end]), " ".join(tokens[:start] + tokens[end:])
+    return None
 
 
 def query_params(place: Place, search: Search, filters: dict, words: str) -> dict[str, str]:

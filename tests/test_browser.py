@@ -269,3 +269,21 @@ def test_under_a_base_url_the_map_popup_links_to_the_program_page(browser, dir_s
     page.wait_for_url(dir_server + f"program/{program['id']}")
     assert page.locator("h1").inner_text() == program["name"]
     context.close()
+
+
+def test_under_a_base_url_the_find_map_loads_everything_from_under_it(browser, dir_server):
+    """The /find map's script, Leaflet and its clusters come from under the base_url (the tiles
+    come from OpenStreetMap, offline here)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    loaded = []
+    page.on("response", lambda r: loaded.append((r.url, r.status)))
+    page.goto(dir_server + "find?near=77002&miles=10&level=iop")
+    page.wait_for_selector("#find-map[data-markers]", timeout=15000)
+    assert int(page.locator("#find-map").get_attribute("data-markers")) == page.locator("li.card").count() > 5
+    origin = dir_server[:dir_server.index(BASE_URL)]
+    mine = [(url, status) for url, status in loaded if url.startswith(origin)]
+    assert any(url.endswith("/-/find-map.js") for url, _ in mine)
+    assert any("leaflet.markercluster" in url for url, _ in mine)
+    assert all(url.startswith(dir_server) and status == 200 for url, status in mine), mine
+    context.close()

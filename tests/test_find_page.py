@@ -131,6 +131,23 @@ async def test_a_place_typed_among_the_words_is_the_place(ds, db):
     assert "Type a ZIP code or a city" in no_place and card_ids(no_place) == []
 
 
+async def test_words_that_name_the_place_again_are_the_place_not_a_name(ds, db):
+    iop = await page(ds, "/find", near="Houston", miles=10, q="iop")
+    again = await page(ds, "/find", near="Houston", miles=10, q="iop in houston tx")
+    assert card_ids(again) == card_ids(iop) and total_of(again) == total_of(iop) > 0
+    assert "The place: Houston, TX" in text(again)
+    # A place among the words with no place typed apart, the rest searched in names.
+    named = await page(ds, "/find", q="menninger houston", miles=25)
+    assert "within 25 miles of Houston, TX" in text(named)
+    assert [db.execute("select name from programs where id = ?", [i]).fetchone()[0] for i in card_ids(named)] == [
+        "Menninger Clinic"]
+    # A name that is also some other place's stays a name near the place typed.
+    montrose = await page(ds, "/find", near="Houston", miles=10, q="montrose")
+    names = [db.execute("select name || ' / ' || coalesce(alternate_name, '') from programs where id = ?", [i]).fetchone()[0]
+             for i in card_ids(montrose)]
+    assert names and all("montrose" in n.lower() for n in names)  # in its name or its second name line
+
+
 # --- 2. Coverage said plainly -------------------------------------------------------------------
 
 async def test_the_home_page_says_what_the_directory_covers_from_the_coverage_table(ds, db):
@@ -192,7 +209,7 @@ async def test_no_results_inside_coverage_offer_wider_distances_with_their_count
     ("takes medicaid", has("payment"), ["Medicaid"], "Takes Medicaid"),
     ("en español", has("languages"), ["Spanish"], "Treatment in Spanish (español)"),
     ("teen", has("ages"), ["Children and adolescents"], "Ages: Teens and children"),
-    ("veterans", has("populations"), ["Veterans"], "A program for Veterans"),
+    ("veterans", has("populations"), ["Veterans"], "Special programs: Veterans"),
     ("mental health", has("facility_type"), ["MH"], "Mental health treatment"),
     ("telehealth", "p.telehealth = ?", [1], "Offers telehealth"),
 ])
