@@ -52,7 +52,10 @@ class CoverCircle:
 
 
 def parse_states(spec: str | None) -> list[str]:
-    """ "TX;MA" (codes or names, ";" or "," between them) -> ["TX", "MA"], each once, in order."""
+    """ "TX;MA" (codes or names, ";" or "," between them) -> ["TX", "MA"], each once, in order;
+    "all": every state (national_states)."""
+    if (spec or "").strip().lower() == "all":
+        return national_states()
     states: dict[str, None] = {}
     for part in (spec or "").replace(",", ";").split(";"):
         part = part.strip()

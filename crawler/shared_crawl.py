@@ -54,6 +54,9 @@ def write_items(server, crawl_id: str, path: Path) -> int:
 def finish_reason(stats: dict, queued: int, leased: int) -> str:
     """`finished` when the frontier is empty and a worker finished; else why not."""
     reasons = list((stats.get("workers/finish_reasons") or {}).values())
+    unreachable = [r for r in reasons if str(r).startswith("source_unreachable")]
+    if unreachable:
+        return unreachable[0]
     if not queued and not leased and "finished" in reasons:
         return "finished"
     if queued or leased:

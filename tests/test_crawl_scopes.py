@@ -19,6 +19,8 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 def test_states_are_read_by_code_or_name_each_once():
     assert parse_states("tx; Massachusetts;TX") == ["TX", "MA"]
+    every = parse_states("all")  # make national
+    assert len(every) == len(set(every)) >= 51 and {"TX", "DC", "PR", "AK"} <= set(every)
     with pytest.raises(CityError, match='"Atlantis"'):
         parse_states("Atlantis")
     with pytest.raises(CityError, match='"XX"'):

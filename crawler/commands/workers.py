@@ -27,6 +27,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from common.run_log import append_run, new_run, now
 from crawler.commands.safecrawl import SummaryFields, scope_arguments
+from crawler.extensions import OFFLINE_HINT, unreachable
 from crawler.redis_server import redis_server
 from crawler.shared_crawl import settle
 
@@ -98,6 +99,10 @@ class Command(ScrapyCommand):
             spider = spidercls(**spargs)  # a bad argument fails here, before any worker starts
         except (TypeError, ValueError) as exc:
             self.fail(spidercls, published, spargs, started, f"the spider could not start: {exc}")
+            return
+        why = unreachable(getattr(spider, "source_url", None))
+        if why:  # offline: fail in a second, as `scrapy safecrawl` does, before starting anything
+            self.fail(spidercls, published, spargs, started, f"{why} ({OFFLINE_HINT})")
             return
         crawl_id = opts.crawl_id or f"{spidercls.name}:{published.stem}"
         server_here = redis_server(Path(self.settings.get("REDIS_DIR") or "data/jobs/redis")) if not opts.redis else None
