@@ -4,11 +4,16 @@ The groups are a declarative table: the values always offered (in this order, ev
 person sees that no program near them offers it), their labels, and whether the other values
 the results have are offered too. The numbers come from the canned query `nearby_counts`
 (metadata.yml): for each value, the programs of the search that have it under the other filters.
-No hooks here: a helper module of plugins/find.py.
+The checkboxes are written here in one call per group (as plugins/table_rows.py writes table
+rows): a page has a hundred of them, and Datasette's async Jinja loop took half the page's time;
+every value is escaped by markupsafe as Jinja's autoescape would. No hooks here: a helper module
+of plugins/find.py.
 """
 # No `from __future__ import annotations`: Datasette runs plugins/*.py without registering them in
 # sys.modules, and dataclasses with string annotations look their module up there.
 from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,18 @@ def _option(group: Group, value: str, number: int, filters: dict, from_words: fr
             "from_words": (group.param, value) in from_words}
 
 
+OPTION = ('<label class="filter-option"><input type="checkbox" form="find-form" name="{param}" value="{value}"{checked}>'
+          ' <span>{label} <span class="count">({count})</span>{from_words}</span></label>\n')
+
+
+def options_html(param: str, options: list[dict]) -> Markup:
+    """The checkboxes of one group, each in its label with its number."""
+    return Markup("".join(OPTION.format(
+        param=escape(param), value=escape(o["value"]), checked=" checked" if o["checked"] else "",
+        label=escape(o["label"]), count=int(o["count"]),
+        from_words=' <span class="from-words">from your words</span>' if o["from_words"] else "") for o in options))
+
+
 def filter_groups(filters: dict, from_words: frozenset, counts: dict) -> list[dict]:
     """Each group with its options: the values always offered, then (under `more`) the others
     the results have, most programs first; a chosen value is always there."""
@@ -75,8 +92,9 @@ def filter_groups(filters: dict, from_words: frozenset, counts: dict) -> list[di
                         key=lambda v: (-present[v], v)) if group.more else []
         options = [_option(group, v, present.get(v, 0), filters, from_words) for v in group.shown]
         more = [_option(group, v, present.get(v, 0), filters, from_words) for v in chosen + others]
-        groups.append({"param": group.param, "legend": group.legend, "options": options,
-                       "more": more, "more_legend": group.more or "More",
+        groups.append({"param": group.param, "legend": group.legend, "options": options, "more": more,
+                       "options_html": options_html(group.param, options), "more_html": options_html(group.param, more),
+                       "more_legend": group.more or "More", "more_open": any(o["checked"] for o in more),
                        "chosen": sum(o["checked"] for o in options + more)})
     return groups
 
