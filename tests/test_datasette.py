@@ -459,7 +459,7 @@ async def test_scraped_text_is_escaped(tmp_path):
     })
     db["care_levels"].insert({"slug": "iop", "label": "Intensive outpatient", "asam_level": "2.1",
                               "sort_order": 1, "description": "x"})
-    db["program_care_levels"].insert({"program_id": "pevil", "care_level": "iop", "source": "test",
+    db["program_care_levels"].insert({"program_id": "pevil", "care_level": "iop", "source": "SAMHSA service codes",
                                       "evidence": "OIT", "source_url": "x", "source_ref": "x", "seen": "x"})
     schema.index(db)
     db.close()

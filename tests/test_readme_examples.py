@@ -373,11 +373,19 @@ def csv_export_of_a_filtered_view(answer: Answer):
     assert len(rows) == len(expected), f"{len(rows)} rows, the database has {len(expected)}"
     assert sorted(r[0] for r in rows) == sorted(expected)
     assert_by_name(answer.db, [r[0] for r in rows])
-    # Every cell as the database holds it (null as an empty cell).
+    # Every cell as the database holds it (null as an empty cell); text that a spreadsheet would
+    # run as a formula (=, +, -, @ first) with an apostrophe before it (plugins/csv_formulas.py).
     select = ", ".join(header)
     by_id = {r["id"]: r for r in db_rows(answer.db, f"select {select} from programs")}
+
+    def cell(value):
+        if value is None:
+            return ""
+        text = str(value)
+        return "'" + text if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
     for row in rows:
-        assert row == ["" if v is None else str(v) for v in by_id[row[0]].values()], row[0]
+        assert row == [cell(v) for v in by_id[row[0]].values()], row[0]
         record = dict(zip(header, row))
         for key, value in answer.params.items():
             column, _, operation = key.partition("__")
