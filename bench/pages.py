@@ -65,6 +65,10 @@ def choose_pages(db: Path, seed: int = 1) -> list[Page]:
         Page("nearby", f"(d) near-me canned query `nearby`, 10 miles of {s.city}'s centre, level iop",
              ["/programs/nearby.json?" + urlencode(near)]),
         Page("program", f"(e) program page /program/<id>, {len(s.ids)} ids in turn", [f"/program/{i}" for i in s.ids]),
+        Page("find", f"(f) the person's search /find, 10 miles of {s.city}, everyday words and a filter",
+             ["/find?" + urlencode({"near": f"{s.city}, {s.state}", "miles": 10, "q": "iop medicaid"})]),
+        Page("find-wide", f"(f) the person's search /find, 50 miles of {s.city}, everyday words",
+             ["/find?" + urlencode({"near": f"{s.city}, {s.state}", "miles": 50, "q": "iop"})]),
         Page("national-iop", "(extra) the national IOP list the home page links to, JSON with the configured facets",
              ["/programs/programs.json?care_levels__arraycontains=iop"]),
     ]
