@@ -99,7 +99,7 @@ build: install
 
 # Live: read the websites of the programs in $(DB) for the care levels they state; then `make build`.
 sites: install
-	$(BIN)/scrapy safecrawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED) $(JOB)
+	$(BIN)/scrapy safecrawl provider_sites -a db=$(DB) -a max_pages=$(MAX_PAGES) --output $(SITES_FEED) $(JOB) $(OVERRIDE)
 
 run: install
 	$(MAKE) --no-print-directory crawl-live

@@ -9,6 +9,11 @@ error arrives: SET NX with an expiry, so the slot of a worker killed mid-downloa
 set for DOWNLOAD_DELAY seconds, so the delay between two requests to a site holds across
 workers too. Waiting is an asynchronous sleep: the worker's other sites go on meanwhile.
 Stats: politeness/waits, politeness/wait_seconds.
+
+SiteSlotKeys (on for every crawl) makes Scrapy's own per-site limits (CONCURRENT_REQUESTS_PER_DOMAIN,
+DOWNLOAD_DELAY, AutoThrottle) count per host:port, the unit SharedSiteSlots uses, instead of per
+host name alone: on the web the two are the same site; on 127.0.0.1, where stand-in sites differ
+by port, per host name would make every site wait for every other.
 """
 from __future__ import annotations
 
@@ -80,4 +85,12 @@ class SharedSiteSlots:
 
     def process_exception(self, request, exception):
         self.release(request)
+        return None
+
+
+class SiteSlotKeys:
+    """Scrapy's download slot of a request: its host:port (unless the request names one)."""
+
+    def process_request(self, request):
+        request.meta.setdefault("download_slot", site_of(request.url))
         return None

@@ -54,6 +54,7 @@ RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 30.0
 RETRY_BACKOFF_MAX_RETRY_AFTER = 60.0
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.politeness.SiteSlotKeys": 50,  # a site is host:port (crawler/politeness.py)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }

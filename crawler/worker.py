@@ -41,7 +41,8 @@ class SharedFrontier:
         settings.set("JOBDIR", None, priority="cmdline")  # the frontier lives in Redis
         settings.set_in_component_priority_dict("ITEM_PIPELINES", "crawler.item_pipelines.OverlapDedupPipeline", None)
         settings.set_in_component_priority_dict("ITEM_PIPELINES", "crawler.redis_items.RedisItemsPipeline", 900)
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", "crawler.politeness.SharedSiteSlots", 990)
+        if settings.getbool("SITE_SLOTS_SHARED", True):  # False only to show what they prevent (tests)
+            settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", "crawler.politeness.SharedSiteSlots", 990)
         settings.set_in_component_priority_dict("EXTENSIONS", "crawler.worker.SharedCrawlWorker", 800)
 
 

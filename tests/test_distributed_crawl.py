@@ -17,6 +17,7 @@ from crawler.listing_key import row_key
 from crawler.redis_server import redis_server
 from tests.support import ROOT, need_shared, CODE_REFERENCE
 from tests.support.api_server import FixtureApi
+from tests.support.listing_api import ListingApi
 from tests.support.many_sites import ManySites
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "WORKER_HEARTBEAT=0.5",
@@ -95,19 +96,39 @@ def test_two_workers_read_a_few_hundred_sites_each_page_once_one_request_at_a_ti
     assert run["stats"]["provider_sites/sites"] == SITES and run["stats"]["provider_sites/pages_read"] == 3 * SITES
 
 
+def test_the_api_gets_one_request_at_a_time_from_all_workers_together(tmp_path):
+    need_shared(CODE_REFERENCE)
+    cities = tmp_path / "cities.txt"
+    cities.write_text("\n".join(["Houston, TX", "Dallas, TX", "Austin, TX", "San Antonio, TX", "El Paso, TX",
+                                 "Lubbock, TX", "Amarillo, TX", "Laredo, TX"]), encoding="utf-8")
+    overlaps = {}
+    for shared in (True, False):  # without the shared slots, to show the stand-in would see it
+        with ListingApi(rows=30, delay=0.4) as api:
+            run = workers("findtreatment_api", tmp_path / str(shared) / "api.jsonl", "--cities-file", str(cities),
+                          "-a", f"api_url={api.url}", extra=["-s", f"REDIS_DIR={tmp_path / 'redis' / str(shared)}",
+                                                             "-s", f"SITE_SLOTS_SHARED={shared}"])
+            assert run.returncode == 0, run.stderr
+            overlaps[shared] = api.overlaps()
+            assert len(api.searches()) == 8
+    assert overlaps[True] == 0 and overlaps[False] > 0
+
+
 def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url):
-    crawl_id = "killed"
-    with ManySites(60, delay=0.1) as sites:
+    crawl_id, server = "killed", redis.Redis.from_url(redis_url)
+    with ManySites(60, delay=0.3) as sites:
         arguments = ["-a", f"urls={sites.urls}"]
-        first, second = worker("provider_sites", redis_url, crawl_id, *arguments), None
+        first = worker("provider_sites", redis_url, crawl_id, *arguments)
         deadline = time.monotonic() + 60
         while len(sites.page_visits()) < 20:  # the first worker is well into the crawl
             assert first.poll() is None and time.monotonic() < deadline, first.stderr.read()
             time.sleep(0.05)
         second = worker("provider_sites", redis_url, crawl_id, *arguments)
-        time.sleep(1.0)
+        while len(server.keys(f"{crawl_id}:alive:*")) < 2:  # both at work
+            assert second.poll() is None and time.monotonic() < deadline, second.stderr.read()
+            time.sleep(0.05)
         first.send_signal(signal.SIGKILL)  # no goodbye: its leases and site slots must expire
         first.wait(timeout=10)
+        assert len(sites.page_visits()) < 3 * 60  # killed mid-crawl
         assert second.wait(timeout=120) == 0, second.stderr.read()
         judged = workers("provider_sites", tmp_path / "sites.jsonl", *arguments, count=0,
                          extra=["--redis", redis_url, "--crawl-id", crawl_id])
@@ -123,7 +144,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url):
 
 def test_a_stopped_shared_crawl_resumes_where_it_stopped(tmp_path):
     output, folder = tmp_path / "sites.jsonl", tmp_path / "redis"
-    with ManySites(60, delay=0.1) as sites:
+    with ManySites(60, delay=0.3) as sites:
         command = [sys.executable, "-m", "scrapy", "workers", "provider_sites", "--workers", "2", "-a",
                    f"urls={sites.urls}", "--output", str(output), *FAST, "-s", f"REDIS_DIR={folder}"]
         first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -86,6 +86,10 @@ class Command(ScrapyCommand):
                 if "=" not in pair:
                     raise UsageError(f"{option} {pair!r}: give NAME=VALUE", print_help=False)
         super().process_options(args, opts)
+        if self.settings.get("REDIS_URL"):
+            raise UsageError("REDIS_URL makes this process one worker of a shared crawl: run the crawl with "
+                             "`scrapy workers` (make crawl-workers), which judges it once over all its workers",
+                             print_help=False)
         opts.spargs = dict(pair.split("=", 1) for pair in opts.spargs)
         self.settings.setdict(safe_feed_settings(Path(opts.output), self.settings.get("JOBDIR")), priority="cmdline")
 

@@ -3,11 +3,13 @@ as a test asks for (`rows`, changeable between crawls, to shrink a source), page
 request's pageSize, for a radius search (every row) or a state search (limitType=0: the rows of
 the state whose SAMHSA id is asked for, from data/samhsa_state_ids.csv). `state_rows` gives a
 state another number of rows; the first `without_phone` rows have no phone. Every request is
-recorded (path, query)."""
+recorded (path, query), and each search with when it arrived and was answered (`timed`), after
+`delay` seconds."""
 from __future__ import annotations
 
 import json
 import threading
+import time
 
 from werkzeug import Request, Response
 
@@ -32,9 +34,10 @@ def made_up_row(number: int, state: str = "TX", phone: bool = True) -> dict:
 class ListingApi(StandIn):
     path = API_PATH
 
-    def __init__(self, rows: int = 60, states: tuple[str, ...] = ("TX",), without_phone: int = 0):
+    def __init__(self, rows: int = 60, states: tuple[str, ...] = ("TX",), without_phone: int = 0, delay: float = 0):
         super().__init__()
-        self.rows, self.states, self.without_phone = rows, states, without_phone
+        self.rows, self.states, self.without_phone, self.delay = rows, states, without_phone, delay
+        self.timed: list[tuple[float, float]] = []
         self.state_rows: dict[str, int] = {}
         self.seen: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
@@ -50,11 +53,21 @@ class ListingApi(StandIn):
             self.seen.append((request.path, query))
         if request.path == "/robots.txt":
             return answer(200, "text/plain", ROBOTS_TXT)
+        arrived = time.monotonic()
+        time.sleep(self.delay)
         rows = self.listings(query)
         size, page = int(query.get("pageSize", "30")), int(query.get("page", "1"))
         pages = max(1, -(-len(rows) // size))
         body = {"page": page, "totalPages": pages, "recordCount": len(rows), "rows": rows[(page - 1) * size: page * size]}
+        with self.lock:
+            self.timed.append((arrived, time.monotonic()))
         return answer(200, "application/json", json.dumps(body).encode())
+
+    def overlaps(self) -> int:
+        """How many searches arrived while another was still being answered."""
+        with self.lock:
+            timed = sorted(self.timed)
+        return sum(1 for (_, answered), (arrived, _) in zip(timed, timed[1:]) if arrived < answered)
 
     def searches(self) -> list[dict]:
         with self.lock:
