@@ -4,7 +4,7 @@
 
 Each run is `scrapy workers provider_sites` as `make crawl-workers SPIDER=provider_sites` runs it
 (its own redis-server, the real spider, politeness and monitors) against stand-in websites on
-127.0.0.1 (tests/support/many_sites.py): three pages a site, each answered after --answer
+127.0.0.1 (bench/many_sites.py): three pages a site, each answered after --answer
 seconds, with Scrapy's DOWNLOAD_DELAY of --delay seconds between two requests to one site (held
 across workers by the per-site slots) and AutoThrottle off, so that the figure is about the
 workers, not about AutoThrottle's guesses. Prints one JSON line per run and a table.
@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support import ROOT
-from tests.support.many_sites import ManySites
+from common.paths import ROOT
+from bench.many_sites import ManySites
 
 
 def one_run(sites: int, workers: int, answer: float, delay: float) -> dict:

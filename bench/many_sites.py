@@ -1,7 +1,9 @@
 """A few hundred provider websites on 127.0.0.1, one small server per site (a site is a host and
-port), for crawls shared by several workers: each site has a home page linking to two program
-pages, answers each request after `delay` seconds, and every request is recorded with when it
-arrived and when it was answered, so a test can see two requests to one site overlapping."""
+port; pytest-httpserver's server, as tests/support's stand-ins), for crawls shared by several
+workers: each site has a home page linking to two program pages, answers each request after
+`delay` seconds, and every request is recorded with when it arrived and when it was answered, so
+a test or bench.crawl_workers can see two requests to one site overlapping. It lives in bench/
+because the bench uses it and nothing outside tests may import tests; the tests import it here."""
 from __future__ import annotations
 
 import threading
@@ -9,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import dataclass
 
-from werkzeug import Request, Response
+import re
 
-from tests.support.stand_in import StandIn, answer
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 HTML = "text/html; charset=utf-8"
 PAGES = {
@@ -26,6 +29,10 @@ PAGES = {
 }
 
 
+def answer(status: int, content_type: str, body: bytes) -> Response:
+    return Response(body, status=status, content_type=content_type)
+
+
 @dataclass
 class Visit:
     site: int
@@ -34,10 +41,24 @@ class Visit:
     answered: float
 
 
-class Site(StandIn):
+class Site:
     def __init__(self, number: int, log: list[Visit], lock: threading.Lock, delay: float):
-        super().__init__()
         self.number, self.log, self.lock, self.delay = number, log, lock, delay
+        self.httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.httpserver.expect_request(re.compile(r".*")).respond_with_handler(self.handle)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpserver.port}/"
+
+    def __enter__(self):
+        self.httpserver.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpserver.clear()
+        if self.httpserver.is_running():
+            self.httpserver.stop()
 
     def handle(self, request: Request) -> Response:
         arrived = time.monotonic()

@@ -16,7 +16,7 @@ from scrapy_redis.spiders import RedisMixin, RedisSpider
 from crawler.redis_server import redis_server
 from crawler.redis_start import RedisStart
 from tests.support import ROOT
-from tests.support.many_sites import ManySites
+from bench.many_sites import ManySites
 
 
 def test_scrapy_2_19_starts_spiders_through_start_which_redis_spider_does_not_define():

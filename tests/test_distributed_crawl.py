@@ -17,8 +17,9 @@ from crawler.listing_key import row_key
 from crawler.redis_server import redis_server
 from tests.support import ROOT, need_shared, CODE_REFERENCE
 from tests.support.api_server import FixtureApi
+from tests.support.fault_server import FaultServer
 from tests.support.listing_api import ListingApi
-from tests.support.many_sites import ManySites
+from bench.many_sites import ManySites
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "WORKER_HEARTBEAT=0.5",
         "-s", "WORKER_TIMEOUT=3", "-s", "SITE_SLOT_TTL=5", "-s", "DOWNLOAD_TIMEOUT=10"]
@@ -111,6 +112,25 @@ def test_the_api_gets_one_request_at_a_time_from_all_workers_together(tmp_path):
             overlaps[shared] = api.overlaps()
             assert len(api.searches()) == 8
     assert overlaps[True] == 0 and overlaps[False] > 0
+
+
+def test_faults_are_retried_across_workers_and_a_page_that_always_fails_fails_the_shared_crawl(tmp_path):
+    need_shared(CODE_REFERENCE)
+    with FaultServer({2: ["503", "503"]}) as server:
+        retried = workers("findtreatment_api", tmp_path / "retried" / "api.jsonl", "--cities", "Houston, TX",
+                          "-a", f"api_url={server.url}", extra=["-s", f"REDIS_DIR={tmp_path / 'redis1'}",
+                                                                "-s", "RETRY_BACKOFF_BASE=0.2"])
+        assert retried.returncode == 0, retried.stderr
+        assert [s.fault for s in server.attempts(2)] == ["503", "503", "ok"]
+    assert len(feed(tmp_path / "retried" / "api.jsonl")) == 8
+    with FaultServer({2: "500"}) as server:
+        failed = workers("findtreatment_api", tmp_path / "failed" / "api.jsonl", "--cities", "Houston, TX",
+                         "-a", f"api_url={server.url}", extra=["-s", f"REDIS_DIR={tmp_path / 'redis2'}",
+                                                               "-s", "RETRY_BACKOFF_BASE=0.2"])
+        assert len(server.attempts(2)) == 4  # once and three retries, in total across the workers
+    assert failed.returncode == 1 and "1 request(s) failed, the crawl is incomplete" in failed.stderr
+    assert "HTTP 500 Internal Server Error, failed after retries (4 attempts)" in failed.stderr
+    assert not (tmp_path / "failed" / "api.jsonl").exists()
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url):
