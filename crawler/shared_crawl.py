@@ -1,8 +1,9 @@
 """Judging a crawl that several workers shared (crawler/worker.py), once they have all stopped:
 their stats combined, the items they kept in Redis written out as the crawl feed, the same judge
 and monitors as a one-process crawl (crawler/extensions.py, crawler/monitors.py), the feed
-published or kept, the run logged in crawl_runs.jsonl, and a finished crawl's keys cleared so
-that the next one starts afresh (a failed or stopped one keeps them: the same command resumes)."""
+published or kept, the run logged in crawl_runs.jsonl. A crawl that ran to its end, good or
+refused, has its keys cleared so that the next one starts afresh; a stopped one (requests left
+in the frontier) keeps them, and the same command resumes it."""
 from __future__ import annotations
 
 import os
@@ -87,10 +88,14 @@ def settle(server, crawl_id: str, spider, published: Path, started: str, setting
         failure, watched = verdict(checks, settings), run_record(checks, profile, settings)
     if failure is None:
         os.replace(crawl_feed, published)
-        for key in server.scan_iter(match=f"{crawl_id}:*", count=1000):
-            server.delete(key)  # done: the next crawl of this id starts afresh
     else:
-        crawl_feed.unlink(missing_ok=True)  # the items stay in Redis for the resume
+        crawl_feed.unlink(missing_ok=True)
+    if not queued and not leased:
+        # Over, good or bad: the next crawl of this id starts afresh (its duplicate filter would
+        # otherwise skip every request, a failed one included). A stopped crawl keeps its keys,
+        # frontier and items, for the same command to resume it.
+        for key in server.scan_iter(match=f"{crawl_id}:*", count=1000):
+            server.delete(key)
     run = new_run(spider=spider.name, feed=published, cities=getattr(spider, "requested_cities", None),
                   source_url=getattr(spider, "source_url", None), started=started, error=failure, stats=stats)
     append_run(published, {**run, **watched, "crawl_id": crawl_id})

@@ -128,9 +128,15 @@ def test_faults_are_retried_across_workers_and_a_page_that_always_fails_fails_th
                          "-a", f"api_url={server.url}", extra=["-s", f"REDIS_DIR={tmp_path / 'redis2'}",
                                                                "-s", "RETRY_BACKOFF_BASE=0.2"])
         assert len(server.attempts(2)) == 4  # once and three retries, in total across the workers
+        assert not (tmp_path / "failed" / "api.jsonl").exists()
+        server.script = {}  # the source is back: the same command crawls afresh, nothing skipped
+        again = workers("findtreatment_api", tmp_path / "failed" / "api.jsonl", "--cities", "Houston, TX",
+                        "-a", f"api_url={server.url}", extra=["-s", f"REDIS_DIR={tmp_path / 'redis2'}"])
+        assert again.returncode == 0, again.stderr
+        assert len(server.attempts(1)) == 2 and len(server.attempts(2)) == 5
     assert failed.returncode == 1 and "1 request(s) failed, the crawl is incomplete" in failed.stderr
     assert "HTTP 500 Internal Server Error, failed after retries (4 attempts)" in failed.stderr
-    assert not (tmp_path / "failed" / "api.jsonl").exists()
+    assert len(feed(tmp_path / "failed" / "api.jsonl")) == 8
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url):
