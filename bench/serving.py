@@ -40,7 +40,7 @@ def datasette_kwargs(db: Path, makefile: Path = MAKEFILE, **more_settings) -> di
     """Keyword arguments of datasette.app.Datasette that serve `db` as `make serve DB=db` does
     (immutable, the same metadata, plugins, templates, settings and inspect file), with
     `more_settings` over the settings."""
-    inspect = inspect_file(db, makefile)
+    inspect = inspect_file(db)
     shared = _shared_serving()
     if shared:
         return shared.datasette_options(db, inspect_file=inspect, **more_settings)
@@ -62,10 +62,12 @@ def _recipe_option(db: Path, makefile: Path, *names: str) -> Path | None:
     return (ROOT / match.group(1)) if match else None
 
 
-def inspect_file(db: Path, makefile: Path = MAKEFILE) -> Path | None:
-    """The inspect file `make serve` writes for `db` (`--inspect-file` of its recipe), once written."""
-    path = _recipe_option(db, makefile, "--inspect-file")
-    return path if path and path.is_file() else None
+def inspect_file(db: Path) -> Path | None:
+    """The inspect file `make serve` writes for `db` (common.serve_command decides where), once written."""
+    from common.serve_command import inspect_file_for
+
+    path = inspect_file_for(Path(db))
+    return path if path.is_file() else None
 
 
 def typed_settings(raw: dict[str, str]) -> dict:
@@ -95,7 +97,7 @@ def recipe_kwargs(db: Path, makefile: Path = MAKEFILE, **more_settings) -> dict:
 
     metadata = _recipe_option(db, makefile, "-m", "--metadata")
     plugins, templates = (_recipe_option(db, makefile, name) for name in ("--plugins-dir", "--template-dir"))
-    inspect = inspect_file(db, makefile)
+    inspect = inspect_file(db)
     return {
         "immutables": [str(db)],
         "metadata": yaml.safe_load(metadata.read_text()) if metadata else None,
