@@ -215,8 +215,11 @@ def test_make_serve_works_on_a_read_only_data_folder(small_db, tmp_path):
 def test_make_serve_without_a_database_says_so_in_one_line(tmp_path):
     import subprocess
 
+    # As a person's shell runs it: not as a sub-make of `make test` (which would say "make[1]: ...").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     result = subprocess.run(["make", "--no-print-directory", "-s", "serve", f"DB={tmp_path / 'none.db'}"],
-                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                            env=env)
     assert result.returncode != 0
     assert [line for line in result.stderr.splitlines() if not line.startswith("make: ")] == \
         [f"make serve: no {tmp_path / 'none.db'} yet: run 'make data' first"]
