@@ -182,8 +182,9 @@ class FindtreatmentApiSpider(ListingSpider):
                 continue
             # The area by the row, not by the search that found it: the same row found by two
             # overlapping searches is the same item, kept once whichever came first.
-            area = self.area_of(row.get("latitude"), row.get("longitude"), row.get("zip"), row.get("city"),
-                                row.get("state"), nearest_anyway=True) or city
+            # (each field as text first: the API may send numbers, lists or objects where text belongs)
+            area = self.area_of(*(_text(row.get(f)) for f in ("latitude", "longitude", "zip", "city", "state")),
+                                nearest_anyway=True) or city
             self.count_city(area)
             yield self.item_from_row(row, f"page {page} row {index}", response.url, fetched_at, area.label)
         total_pages = data.get("totalPages")
