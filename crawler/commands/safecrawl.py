@@ -32,7 +32,8 @@ class SummaryFields(dict):
         prefix = f"{spider_name}/"
         super().__init__({k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)})
         self["items"] = stats.get("item_scraped_count", 0)
-        self["per_city"] = "; ".join(f"{k[len('city/'):]} {v}" for k, v in self.items() if k.startswith("city/"))
+        # By name: the order areas answered in varies from run to run, and between workers.
+        self["per_city"] = "; ".join(f"{k[len('city/'):]} {v}" for k, v in sorted(self.items()) if k.startswith("city/"))
 
     def __missing__(self, key):
         return "?"
