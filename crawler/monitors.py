@@ -106,7 +106,7 @@ def count_checks(profile: FeedProfile, previous: dict | None, settings) -> list[
     checks = [Check("items", drop <= max_drop,
                     f"{profile.items:,} against {before:,} in the last good run ({-drop:+.0%}; at most -{max_drop:.0%})")]
     floor = _number(settings, "MONITOR_MIN_AREA_ITEMS")
-    shrunk = [f"{area} {profile.areas.get(area, 0):,} (was {n:,})" for area, n in (previous.get("areas") or {}).items()
+    shrunk = [f"{area} {profile.areas.get(area, 0):,} (was {n:,})" for area, n in sorted((previous.get("areas") or {}).items())
               if n >= floor and _drop(n, profile.areas.get(area, 0)) > max_drop]
     compared = sum(1 for n in (previous.get("areas") or {}).values() if n >= floor)
     if compared:
@@ -161,5 +161,5 @@ def verdict(checks: list[Check], settings) -> str | None:
 
 def run_record(checks: list[Check], profile: FeedProfile, settings) -> dict:
     """What the run's line of crawl_runs.jsonl keeps of the monitors."""
-    return {"monitors": [asdict(c) for c in checks], "areas": dict(profile.areas),
+    return {"monitors": [asdict(c) for c in checks], "areas": dict(sorted(profile.areas.items())),
             "monitors_overridden": bool(settings.getbool("CRAWL_MONITORS_OVERRIDE") and any(not c.ok for c in checks))}
