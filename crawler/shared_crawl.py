@@ -28,8 +28,9 @@ def combined_stats(per_worker: dict[str, dict], spidercls) -> dict:
         for key, value in values.items():
             if key == "worker/finish_reason":
                 stats.setdefault("workers/finish_reasons", {})[worker] = value
-            elif isinstance(value, bool) or key not in stats:
-                stats.setdefault(key, value)
+            elif isinstance(value, bool) or stats.get(key) is None:
+                # A worker that stopped before counting leaves None: the next one's value stands.
+                stats[key] = value if stats.get(key) is None else stats[key]
             elif isinstance(value, (int, float)):
                 stats[key] = max(stats[key], value) if key in once else stats[key] + value
             elif isinstance(value, list) and isinstance(stats[key], list):
