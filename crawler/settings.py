@@ -1,6 +1,8 @@
 """Scrapy settings: polite crawling of public listings, offline-friendly."""
 import os
 
+from crawler.contact import PLACEHOLDER as _contact_placeholder
+
 BOT_NAME = "treatment_directory"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -28,8 +30,10 @@ MONITOR_MAX_RETRY_SHARE = 0.25
 MONITOR_MAX_UNWANTED_STATUS_SHARE = 0.10
 CRAWL_MONITORS_OVERRIDE = False
 
-# Name the project and how to reach whoever runs the crawl.
-CRAWLER_CONTACT = os.environ.get("CRAWLER_CONTACT", "set CRAWLER_CONTACT to an email or URL")
+# Name the project and how to reach whoever runs the crawl: from the environment (`make crawl-live
+# CRAWLER_CONTACT=you@your.org` puts it there). A live crawl does not start without it; one that reads
+# only this machine (files, 127.0.0.1) runs under the placeholder (crawler/contact.py).
+CRAWLER_CONTACT = os.environ.get("CRAWLER_CONTACT", "").strip() or _contact_placeholder
 USER_AGENT = (
     "treatment-directory/0.1 (open-source directory of treatment programs; "
     f"contact: {CRAWLER_CONTACT})"
@@ -69,6 +73,8 @@ ITEM_PIPELINES = {
     "crawler.item_pipelines.ListingQualityPipeline": 100,
 }
 EXTENSIONS = {
+    # Before SafeFeed: a live crawl without CRAWLER_CONTACT is closed first, for that reason.
+    "crawler.contact.ContactRequired": 100,
     "crawler.extensions.TerminalProgress": 500,
     # On when SAFE_FEED is set (scrapy safecrawl). Ordered after Scrapy's own extensions (0), so
     # that on spider_closed CoreStats has written the finish stats it judges and logs.

@@ -21,6 +21,7 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
 from common.run_log import append_run, new_run, now
+from crawler.contact import refusal_before_start
 from crawler.extensions import SafeFeed, safe_feed_settings
 
 
@@ -105,6 +106,11 @@ class Command(ScrapyCommand):
         spargs = scope_arguments(opts)
         if opts.source is not None:
             spargs[getattr(crawler.spidercls, "source_argument", "source")] = opts.source
+        refusal = refusal_before_start(crawler.spidercls, spargs, self.settings.get("CRAWLER_CONTACT"))
+        if refusal:  # a live crawl with no contact: nothing starts, nothing is logged
+            print(f"crawl refused ({crawler.spidercls.name}): {refusal}", file=sys.stderr)
+            self.exitcode = 1
+            return
         started, clock = now(), time.monotonic()
         start_errors = self.start(crawler, spargs)
         self.crawler_process.start()

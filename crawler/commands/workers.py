@@ -27,6 +27,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from common.run_log import append_run, new_run, now
 from crawler.commands.safecrawl import SummaryFields, scope_arguments
+from crawler.contact import contact_problem
 from crawler.extensions import OFFLINE_HINT, unreachable
 from crawler.redis_server import redis_server
 from crawler.shared_crawl import settle
@@ -99,6 +100,11 @@ class Command(ScrapyCommand):
             spider = spidercls(**spargs)  # a bad argument fails here, before any worker starts
         except (TypeError, ValueError) as exc:
             self.fail(spidercls, published, spargs, started, f"the spider could not start: {exc}")
+            return
+        refusal = contact_problem(spider, self.settings.get("CRAWLER_CONTACT"))
+        if refusal:  # a live crawl with no contact: no Redis, no worker, nothing logged
+            print(f"crawl refused ({spidercls.name}): {refusal}", file=sys.stderr)
+            self.exitcode = 1
             return
         why = unreachable(getattr(spider, "source_url", None))
         if why:  # offline: fail in a second, as `scrapy safecrawl` does, before starting anything
