@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from common import normalize as n
 from common.geo import checked_point, zip_area
 from pipelines.matching import name_key, street_key
+from pipelines.names import WholeName, whole_name
 from pipelines.taxonomy import is_placeholder
 
 REQUIRED_PROVENANCE = ("source", "source_url", "source_ref", "fetched_at")
@@ -61,6 +62,17 @@ class Listing:
     @property
     def address(self) -> str | None:
         return ", ".join(p for p in (self.street1, self.street2) if p) or None
+
+    @property
+    def whole_name(self) -> WholeName:
+        """The name a person reads: name1 and name2 joined where SAMHSA cut one name in two
+        (pipelines/names.py, data/name_joins.csv). `name` and `alternate_name` stay the source's
+        two fields: the merge key (and so the program's id) and the raw row keep what it said."""
+        whole = whole_name(self.name, self.alternate_name, self.city)
+        cap = FIELD_CAPS["name"]
+        if len(whole.name) <= cap:
+            return whole
+        return WholeName(whole.name[:cap - 1].rstrip() + "…", whole.second, whole.joined)
 
     @property
     def merge_key(self) -> tuple[str, ...]:

@@ -193,10 +193,11 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
     websites = program.websites()
     latitude, longitude, approximate = program.location()
     seen = sorted(l.seen for l in program.listings)
+    whole = first.whole_name
     return {
         "id": program.id,
-        "name": first.name,
-        "alternate_name": first.alternate_name,
+        "name": whole.name,
+        "alternate_name": whole.second,
         "address": first.address,
         "city": first.city,
         "state": first.state,
@@ -271,7 +272,7 @@ def _popup(program: Program, phones: list) -> str:
     on where the database is served."""
     first = program.first
     return _json({
-        "title": first.name,
+        "title": first.whole_name.name,
         "description": " · ".join(filter(None, [
             ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
             phones[0].display if phones else None,
