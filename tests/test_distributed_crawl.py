@@ -173,8 +173,11 @@ def test_a_stopped_shared_crawl_resumes_where_it_stopped(tmp_path):
     with ManySites(60, delay=0.3) as sites:
         command = [sys.executable, "-m", "scrapy", "workers", "provider_sites", "--workers", "2", "-a",
                    f"urls={sites.urls}", "--output", str(output), *FAST, "-s", f"REDIS_DIR={folder}"]
+        # A terminal's Ctrl-C: SIGINT as a terminal delivers it, whatever this test run inherited (a
+        # job started in the background by a script has SIGINT ignored, and children inherit that).
         first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 start_new_session=True)
+                                 start_new_session=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while len(sites.page_visits()) < 40:
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
