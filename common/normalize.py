@@ -68,6 +68,12 @@ _PLAIN_US_PHONE = re.compile(
     r"(?:\(([2-9][0-9]{2})\) ?|([2-9][0-9]{2})[ .-]?)([0-9]{3})[ .-]?([0-9]{4})(?: ?(?:x|ext\.?) ?([0-9]{1,7}))?")
 
 
+def real_extension(extension: str | None) -> str | None:
+    """An extension that dials somewhere: SAMHSA writes "x0" (and "x000") where there is none,
+    which a person would read as "Call (713) 529-0037 ext. 0"."""
+    return extension if extension and extension.strip("0") else None
+
+
 def normalize_phone(value, region: str = "US") -> Phone | None:
     """Parse a US phone number with phonenumbers, keeping the extension. None if not a valid number."""
     text = clean_text(value)
@@ -79,6 +85,7 @@ def normalize_phone(value, region: str = "US") -> Phone | None:
     # The number phonenumbers.parse makes of these shapes, without its general-purpose parsing.
     in_brackets, area, exchange, line, extension = plain.groups()
     area = in_brackets or area
+    extension = real_extension(extension)
     number = phonenumbers.PhoneNumber(country_code=1, national_number=int(area + exchange + line), extension=extension)
     if not phonenumbers.is_valid_number(number):
         return None
@@ -100,16 +107,18 @@ def phone_from_library(text: str, region: str = "US") -> Phone | None:
         return None
     if not phonenumbers.is_valid_number(number):
         return None
-    extension = number.extension or None
+    extension = real_extension(number.extension)
     national = phonenumbers.format_number(
         phonenumbers.PhoneNumber(country_code=number.country_code, national_number=number.national_number),
         phonenumbers.PhoneNumberFormat.NATIONAL,
     )
+    whole = phonenumbers.PhoneNumber(country_code=number.country_code, national_number=number.national_number,
+                                     extension=extension)
     return Phone(
         display=f"{national} ext. {extension}" if extension else national,
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         extension=extension,
-        tel_uri=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966),
+        tel_uri=phonenumbers.format_number(whole, phonenumbers.PhoneNumberFormat.RFC3966),
     )
 
 

@@ -7,7 +7,8 @@ import json
 from collections import OrderedDict
 from urllib.parse import quote_plus
 
-from plugins import find_coverage
+from common.normalize import normalize_phone
+from plugins import find_coverage, find_filters
 
 
 async def care_levels(db) -> "OrderedDict[str, dict]":
@@ -38,6 +39,26 @@ def listed_dates(first_seen, last_seen) -> str:
     return last if first in ("", last) else f"{first} to {last}"
 
 
+def phone_links(row) -> list[dict]:
+    """Every number of a program a person can tap to call: the main one first, then the others,
+    then intake (`intake_phones`, else the older `intake_phone`), each once."""
+    keys = row.keys()
+    main = json_list(row["phones"]) if "phones" in keys else []
+    intake = json_list(row["intake_phones"]) if "intake_phones" in keys else []
+    if not intake and "intake_phone" in keys and row["intake_phone"]:
+        intake = [row["intake_phone"]]
+    links, seen = [], set()
+    for kind, numbers in (("main", [row["phone"]] + main), ("intake", intake)):
+        for text in numbers:
+            phone = normalize_phone(text) if text else None
+            if phone is None or phone.e164 + (phone.extension or "") in seen:
+                continue
+            seen.add(phone.e164 + (phone.extension or ""))
+            links.append({"kind": "intake" if kind == "intake" else ("main" if not links else "other"),
+                          "display": phone.display, "tel": phone.tel_uri})
+    return links
+
+
 def card(row, levels, facility_labels) -> dict:
     """A program row as the person's pages show it: levels, facility types and payment in words,
     a map link, and who listed it when."""
@@ -52,6 +73,9 @@ def card(row, levels, facility_labels) -> dict:
     program["facility_types"] = json_list(row["facility_type"])
     program["facility_type_labels"] = [facility_labels.get(t, t) for t in program["facility_types"]]
     program["payment_list"] = json_list(row["payment"])
+    # In plain words: SAMHSA's free-care code reads "No payment accepted".
+    program["payment_labels"] = [find_filters.label_of("payment", p, levels) for p in program["payment_list"]]
+    program["phone_links"] = phone_links(row)
     program["map_url"] = maps_url(row["address"], row["city"], f"{row['state']} {row['zip'] or ''}".strip())
     program["listed_by"] = find_coverage.publisher(row["sources"])
     program["listed"] = listed_dates(row["first_seen"], row["last_seen"])

@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 from common.places import CityError
 from common.search_words import parse_search
 from common.typed_places import Place, resolve_place
-from plugins import cards, find_coverage, find_filters, find_search
+from plugins import cards, find_coverage, find_filters, find_search, i18n
 from plugins.directory_database import directory_database
 from plugins.find_search import DISTANCES, PAGE_SIZE, Search, find_query
 
@@ -104,24 +104,25 @@ async def wider_counts(datasette, database: str, params: dict, actor) -> list[tu
     return wider
 
 
-def _links(datasette, located: Located, search: Search, filters: dict):
-    """A function giving the /find URL of this search with some of it changed."""
+def _links(datasette, located: Located, search: Search, filters: dict, lang: str):
+    """A function giving the /find URL of this search with some of it changed, in the page's language."""
     def url(**changes) -> str:
         state = {"near": located.near, "words": located.words, "miles": search.miles, "filters": filters,
                  "sort": search.sort, "page": 1, **changes}
-        return datasette.urls.path("/find") + "?" + find_query(**state)
+        return i18n.with_lang(datasette.urls.path("/find") + "?" + find_query(**state), lang)
     return url
 
 
-def understood(terms, located: Located, filters: dict, levels, url) -> list[dict]:
+def understood(terms, located: Located, filters: dict, levels, url, tr) -> list[dict]:
     """What the words were read as, each with a link to the search without it."""
-    said = [{"typed": typed, "meaning": find_filters.chip_of(find_search.WORD_FACETS[facet], value, levels),
+    said = [{"typed": typed, "meaning": find_filters.chip_of(find_search.WORD_FACETS[facet], value, levels, tr),
              "remove": url(filters=find_search.without(filters, find_search.WORD_FACETS[facet], value))}
             for typed, facet, value in terms.understood]
     if located.place_words:
-        said.append({"typed": located.place_words, "meaning": f"The place: {located.place.label}", "remove": None})
+        said.append({"typed": located.place_words, "meaning": tr.plain("The place: {place}", place=located.place.label),
+                     "remove": None})
     if located.words:
-        said.append({"typed": located.words, "meaning": "Searched for in program names", "remove": url(words="")})
+        said.append({"typed": located.words, "meaning": tr.plain("Searched for in program names"), "remove": url(words="")})
     return said
 
 
@@ -144,23 +145,24 @@ def nearest_url(url, coverage) -> str | None:
 
 async def results_context(datasette, request, database, levels, search: Search, located: Located, terms, known):
     """The context of a /find page that has a place: results, filters, map, coverage, links."""
+    tr = i18n.Translator(i18n.language_of(request))
     filters, from_words = find_search.combined_filters(search.chosen, terms)
     params = find_search.query_params(located.place, search, filters, located.words)
     rows, counts = await search_results(datasette, database, params, request.actor)
     total = counts.get(("all", ""), 0)
     facility_labels = await cards.facility_labels(datasette.get_database(database))
     found = [cards.card(r, levels, facility_labels) for r in rows]
-    url = _links(datasette, located, search, filters)
+    url = _links(datasette, located, search, filters, tr.lang)
     coverage = known.judge(located.place.latitude, located.place.longitude, search.miles)
     wider = []
     if not total and coverage.kind != "outside":
         wider = [(m, n, url(miles=m)) for m, n in await wider_counts(datasette, database, params, request.actor)]
     return {
         "place": located.place, "near": located.near, "q": located.words, "results": found, "total": total,
-        "filters": filters, "filter_groups": find_filters.filter_groups(filters, from_words, counts),
-        "level_options": find_filters.level_options(levels, filters, counts),
+        "filters": filters, "filter_groups": find_filters.filter_groups(filters, from_words, counts, tr),
+        "level_options": find_filters.level_options(levels, filters, counts, tr),
         "chosen_filters": sum(len(v) for k, v in filters.items() if k != "level"),
-        "understood": understood(terms, located, filters, levels, url),
+        "understood": understood(terms, located, filters, levels, url, tr),
         "alternatives": [(label, url(near=label)) for label in located.place.alternatives],
         "coverage": coverage, "wider": wider, "nearest_url": nearest_url(url, coverage), "paging": paging(url, search.page, total, len(found)),
         "sort_url": url(sort="name" if search.sort == "distance" else "distance"),

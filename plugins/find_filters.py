@@ -56,11 +56,13 @@ def label_of(param: str, value: str, levels: dict) -> str:
     return group.labels.get(value, value) if group else value
 
 
-def chip_of(param: str, value: str, levels: dict) -> str:
-    """How a value read from the person's words is said back: "Takes Medicaid"."""
+def chip_of(param: str, value: str, levels: dict, tr) -> str:
+    """How a value read from the person's words is said back: "Takes Medicaid", in the page's
+    language (`tr`, plugins/i18n.py)."""
+    label = tr.plain(label_of(param, value, levels))
     if param == "level":
-        return f"Level of care: {label_of(param, value, levels)}"
-    return BY_PARAM[param].chip.format(label=label_of(param, value, levels))
+        return tr.plain("Level of care: {label}", label=label)
+    return tr.plain(BY_PARAM[param].chip, label=label)
 
 
 def _option(group: Group, value: str, number: int, filters: dict, from_words: frozenset) -> dict:
@@ -73,15 +75,16 @@ OPTION = ('<label class="filter-option"><input type="checkbox" form="find-form" 
           ' <span>{label} <span class="count">({count})</span>{from_words}</span></label>\n')
 
 
-def options_html(param: str, options: list[dict]) -> Markup:
-    """The checkboxes of one group, each in its label with its number."""
+def options_html(param: str, options: list[dict], tr) -> Markup:
+    """The checkboxes of one group, each in its label with its number, in the page's language."""
+    from_words = ' <span class="from-words">{}</span>'.format(escape(tr.plain("from your words")))
     return Markup("".join(OPTION.format(
         param=escape(param), value=escape(o["value"]), checked=" checked" if o["checked"] else "",
-        label=escape(o["label"]), count=int(o["count"]),
-        from_words=' <span class="from-words">from your words</span>' if o["from_words"] else "") for o in options))
+        label=escape(tr.plain(o["label"])), count=int(o["count"]),
+        from_words=from_words if o["from_words"] else "") for o in options))
 
 
-def filter_groups(filters: dict, from_words: frozenset, counts: dict) -> list[dict]:
+def filter_groups(filters: dict, from_words: frozenset, counts: dict, tr) -> list[dict]:
     """Each group with its options: the values always offered, then (under `more`) the others
     the results have, most programs first; a chosen value is always there."""
     groups = []
@@ -92,22 +95,23 @@ def filter_groups(filters: dict, from_words: frozenset, counts: dict) -> list[di
                         key=lambda v: (-present[v], v)) if group.more else []
         options = [_option(group, v, present.get(v, 0), filters, from_words) for v in group.shown]
         more = [_option(group, v, present.get(v, 0), filters, from_words) for v in chosen + others]
-        groups.append({"param": group.param, "legend": group.legend, "options": options, "more": more,
-                       "options_html": options_html(group.param, options), "more_html": options_html(group.param, more),
-                       "more_legend": group.more or "More", "more_open": any(o["checked"] for o in more),
+        groups.append({"param": group.param, "legend": tr.plain(group.legend), "options": options, "more": more,
+                       "options_html": options_html(group.param, options, tr),
+                       "more_html": options_html(group.param, more, tr),
+                       "more_legend": tr.plain(group.more or "More"), "more_open": any(o["checked"] for o in more),
                        "chosen": sum(o["checked"] for o in options + more)})
     return groups
 
 
-def level_options(levels: dict, filters: dict, counts: dict) -> list[dict]:
-    """The care levels with the programs each would leave; several levels (from the words) as one
-    more option, chosen."""
+def level_options(levels: dict, filters: dict, counts: dict, tr) -> list[dict]:
+    """The care levels with the programs each would leave, in the page's language; several levels
+    (from the words) as one more option, chosen."""
     chosen = filters.get("level", ())
-    options = [{"value": "", "label": "Any level of care", "count": counts.get(("level", ""), 0),
+    options = [{"value": "", "label": tr.plain("Any level of care"), "count": counts.get(("level", ""), 0),
                 "selected": not chosen}]
-    options += [{"value": slug, "label": level["label"], "count": counts.get(("level", slug), 0),
+    options += [{"value": slug, "label": tr.plain(level["label"]), "count": counts.get(("level", slug), 0),
                  "selected": chosen == (slug,)} for slug, level in levels.items()]
     if len(chosen) > 1:
         options.append({"value": "|".join(chosen), "count": None, "selected": True,
-                        "label": " or ".join(label_of("level", v, levels) for v in chosen)})
+                        "label": tr.plain(" or ").join(tr.plain(label_of("level", v, levels)) for v in chosen)})
     return options

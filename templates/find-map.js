@@ -29,10 +29,10 @@
     name.href = point.url;
     name.textContent = point.name;
     const where = document.createElement("div");
-    where.textContent = point.where + " · " + Number(point.miles).toFixed(1) + " miles";
+    where.textContent = point.where + " · " + Number(point.miles).toFixed(1) + " " + (box.dataset.milesWord || "miles");
     const inList = document.createElement("a");
     inList.href = "#program-" + point.id;
-    inList.textContent = "In the list";
+    inList.textContent = box.dataset.inList || "In the list";
     content.append(name, where, inList);
     return content;
   }
@@ -59,7 +59,8 @@
     const cluster = L.markerClusterGroup({ maxClusterRadius: 40 });
     points.forEach((point) => {
       const marker = L.marker([point.lat, point.lon], { title: point.name, alt: point.name });
-      marker.bindPopup(popup(point));
+      // Popups keep clear of the zoom buttons in the top-left corner (the map pans to make room).
+      marker.bindPopup(popup(point), { autoPanPaddingTopLeft: L.point(56, 96), autoPanPaddingBottomRight: L.point(16, 16) });
       cluster.addLayer(marker);
     });
     map.addLayer(cluster);

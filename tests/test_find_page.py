@@ -181,7 +181,7 @@ async def test_a_search_outside_coverage_says_so_names_the_nearest_area_and_wher
 
 async def test_a_search_reaching_beyond_coverage_says_part_of_it_is_not_covered(ds):
     html = text(await page(ds, "/find", near="Katy", miles=10))  # 28 miles from Houston's centre
-    assert "Part of this search lies outside the areas this directory covers" in html
+    assert "Part of this circle lies beyond this directory's areas" in html
     inside = unescape(await page(ds, "/find", near="77002", miles=10))
     assert 'id="coverage-note"' not in inside
 

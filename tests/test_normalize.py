@@ -118,3 +118,11 @@ def test_every_real_phone_normalizes_as_phonenumbers_does():
     fast = [p for p in phones if n._PLAIN_US_PHONE.fullmatch(n.clean_text(p) or "")]
     assert len(fast) > 0.9 * len(phones)  # the fast path is the common case
     assert [n.normalize_phone(p) for p in sorted(phones)] == [n.phone_from_library(n.clean_text(p)) for p in sorted(phones)]
+
+
+@pytest.mark.parametrize("text", ["(713) 529-0037 x0", "713-529-0037 ext. 000", "+1 713 529 0037 ext 0"])
+def test_an_extension_of_zero_is_no_extension(text):
+    # SAMHSA writes "x0" where a program has no extension; "Call … ext. 0" would mislead a caller.
+    phone = n.normalize_phone(text)
+    assert (phone.display, phone.extension, phone.tel_uri) == ("(713) 529-0037", None, "tel:+1-713-529-0037")
+    assert n.normalize_phone("713-529-0037 x10").extension == "10"
