@@ -55,7 +55,13 @@ help:
 	@echo "  scopes: CITIES=\"Houston, TX;Dallas, TX\"  STATES=\"TX;MA\"  CITIES_FILE=cities.txt"
 	@echo "make hsds    write $(DB) as Open Referral HSDS 3.0 in $(HSDS_DIR): the official tabular package and JSON services"
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.package-lock.json
+
+# axe-core from the npm registry, pinned in package-lock.json, for the browser tests' accessibility
+# checks (tests/test_accessibility.py). Serving needs none of it, so without npm it only says so.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests need it (apt-get install npm)" >&2; fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
