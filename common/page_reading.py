@@ -141,6 +141,15 @@ def _in_tablist(el) -> bool:
     return any((a.get("role") or "").lower() == "tablist" for a in el.iterancestors() if isinstance(a.tag, str))
 
 
+def _holds_tabs(el) -> bool:
+    """A tab list inside the page's content, whatever its wrapper is called: Bootstrap and Avada
+    put the tabs in a `div.nav` or a <nav> ("nav nav-tabs"), the tabs being links with role=tab
+    or data-(bs-)toggle=tab/pill."""
+    return _inside_content(el) and bool(el.xpath(
+        './/*[@role="tab" or @data-toggle="tab" or @data-bs-toggle="tab" or @data-toggle="pill" '
+        'or @data-bs-toggle="pill"]'))
+
+
 def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
     ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
@@ -148,7 +157,7 @@ def _furniture_class(el) -> str | None:
         name = name.lower()
         bits = set(re.split(r"[-_]+", name))
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
-            return None if _holds_content(el) or _in_tablist(el) else f"class {name}"
+            return None if _holds_content(el) or _in_tablist(el) or _holds_tabs(el) else f"class {name}"
     return None
 
 
@@ -163,7 +172,8 @@ def furniture(el) -> str | None:
     tag = el.tag
     if (el.get("role") or "").lower() in DISCLOSURE_ROLES:
         return None
-    if tag in FURNITURE_TAGS and not (tag == "button" and _discloses(el)):
+    opens_part = (tag == "button" and _discloses(el)) or (tag == "nav" and _holds_tabs(el))
+    if tag in FURNITURE_TAGS and not opens_part:
         return tag
     role = (el.get("role") or "").lower()
     if role in FURNITURE_ROLES or (role == "banner" and not _inside_content(el)):

@@ -6,8 +6,11 @@ the spider (pipelines.site_levels turns a feed item into a Page); the words are 
     state_levels(page) -> [Finding(level, quote, url)]
 
 Precision first. A level counts only where the page speaks of the program itself: "we offer ...",
-"our IOP ...", "Ofrecemos un programa intensivo ambulatorio", "... is available on site", the
-answer "Yes" to "Do you offer detox?", or a heading, list item, table row or schema.org service
+"our IOP ...", "Ofrecemos un programa intensivo ambulatorio", "... is available on site", its
+clients taking part ("Most teens attend day treatment", "PHP clients start on Mondays"), the lede
+under its own name as a heading ("A 96-bed hospital providing inpatient care"), the answer "Yes"
+to "Do you offer detox?" or any answer but "No" to a question about its own level ("How long is
+the day program?"), or a heading, list item, table row or schema.org service
 that is only the name of a level where the page shows it is the program's offer
 (pipelines.site_labels: "Levels of Care: Detox, Residential", "Medical detox | ✓").
 It does not count when the clause negates it ("we do not offer residential care"), closes it or
@@ -24,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from common import vocab
-from pipelines.site_labels import judge_labels, judge_rows, judge_services, listed_after_heading
+from pipelines.site_labels import is_own_heading, judge_labels, judge_rows, judge_services, listed_after_heading
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
@@ -45,9 +48,15 @@ _WORD = re.compile(r"[\w’'.+-]+")
 # "from detox through outpatient" with the level phrases replaced by §: a continuum, not an origin.
 _RANGE = re.compile(r"\bfrom\s+(?:[\w’'-]+\s+){0,2}?§+(?:[\s,]+(?:(?:to|through|into|and|or|all\s+the\s+way\s+to|on\s+to)"
                     r"\s+)?(?:[\w’'-]+\s+){0,2}?§+)+", re.I)
-# Words that continue the reach of a possessive ("our detox, residential and IOP programs").
 # "Q: Do you offer detox?" "A: Yes.": the markers of a question and its answer.
 _QA_MARKER = re.compile(r"\s*(?:q|a|p|r|question|answer|pregunta|respuesta)\s*[:.]\s+", re.I)
+# Before a level phrase (up to two words between): this program's own ("the day program",
+# "your IOP", "el programa intensivo"), in a question that presumes the program runs it.
+_DEFINITE_BEFORE = re.compile(r"\b(?:the|this|your|our|el|la|los|las|este|esta|su|sus|nuestr[oa]s?)\s+"
+                              r"(?:[\w’'-]+\s+){0,2}$", re.I)
+_OWN_PROGRAM = re.compile(r"\b(?:the|this|your|our|el|la|este|esta|su|nuestr[oa])\s+(?:[\w’'-]+\s+){0,2}?"
+                          r"(?:program|programme|programa)\b", re.I)
+# Words that continue the reach of a possessive ("our detox, residential and IOP programs").
 _POSSESSIVE_JOINERS = {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-", "y", "e", "o", "u"}
 
 
@@ -60,6 +69,7 @@ class Clause:
     mentions: list[Mention]
     start: int
     end: int
+    lead: str = ""  # text before the sentence whose subject it may share
 
 
 @dataclass
@@ -254,9 +264,11 @@ class _Judge:
             return True
         return any(self.is_own_word(m.group()) for m in re.finditer(r"\b[A-Z][\w-]+", text))
 
-    def judge_sentence(self, sentence: str) -> Verdict:
+    def judge_sentence(self, sentence: str, lead: str = "") -> Verdict:
         """For one sentence: the mentions it states as offered, those it rules out, and of those
-        the ones the program itself says it does not offer ("we do not offer residential care")."""
+        the ones the program itself says it does not offer ("we do not offer residential care").
+        lead: text before the sentence whose subject it may share (the program's own name as the
+        heading over a lede: "Cypress Ridge" / "A 96-bed hospital providing inpatient care")."""
         verdict = Verdict()
         mentions = self.mentions(sentence)
         if not mentions or sentence.rstrip(" )”\"'").endswith("?"):
@@ -264,14 +276,14 @@ class _Judge:
         masked = self.mask(sentence)
         for start, end in self.clauses(masked):
             if any(start <= m.start < end for m in mentions):
-                self.judge_clause(Clause(sentence, masked, mentions, start, end), verdict)
+                self.judge_clause(Clause(sentence, masked, mentions, start, end, lead), verdict)
         return verdict
 
     def judge_clause(self, clause: Clause, verdict: Verdict) -> None:
         masked, mentions, start, end = clause.masked, clause.mentions, clause.start, clause.end
         ours = self.possessed(masked, mentions, start, end)
         ranged = self.in_range(masked, mentions, start, end)
-        referral = bool(self.p["referral"].search(masked, start, end))
+        referral = self.p["referral"].search(masked, start, end)
         past = self.in_the_past(masked, start, end)
         for i, m in enumerate(mentions):
             if not start <= m.start < end:
@@ -279,14 +291,17 @@ class _Judge:
             pre, post = masked[start:m.start], masked[m.end:end]
             negated_after = self.p["negation_after"].match(post)
             negation = self.p["negation"].search(self.negation_scope(pre, masked[m.start:end], mentions))
-            if referral or negation or negated_after or past:
+            # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
+            # named before the referral is where clients come from, not where they are sent.
+            sent = referral and not (i in ours and m.end <= referral.start())
+            if sent or negation or negated_after or past:
                 verdict.ruled_out.append(m)
                 if (not referral and (negated_after or past or self.says_not_offered(pre))
                         and not self.local(masked[start:end])):
                     verdict.denied.append(m)
             elif i in ours or (not self.in_other_name(clause.sentence, m)
                                and (i in ranged or not self.blocked(pre))
-                               and self.offered(pre, post, masked[:start])):
+                               and self.offered(pre, post, f"{clause.lead} {masked[:start]}".strip())):
                 verdict.stated.append(m)
 
     def local(self, clause: str) -> bool:
@@ -343,19 +358,32 @@ def _offer_question(judge: _Judge, sentence: str) -> bool:
     return sentence.rstrip(" )”\"'").endswith("?") and bool(judge.p["offer_question"].match(sentence))
 
 
+def _presuming_question(judge: _Judge, sentence: str) -> bool:
+    """'How long is the day program?', '¿Cuánto dura el programa intensivo?': a question about the
+    program's own level (the, your, el ... before it or before "program") as something it runs."""
+    sentence = _unmarked(sentence)
+    if not sentence.rstrip(" )”\"'").endswith("?") or not judge.p["presuming_question"].match(sentence):
+        return False
+    return bool(_OWN_PROGRAM.search(sentence)) or any(
+        _DEFINITE_BEFORE.search(sentence[:m.start]) for m in judge.mentions(sentence))
+
+
 def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result: _SentencePass,
-            where: tuple[int, Block, str]) -> None:
+            where: tuple[int, Block, str], presumed: bool = False) -> None:
     """The answer to an offer question: "Yes" states the levels the question names and those the
     answer names itself (not where clients come from); "No" says the program does not offer the
-    question's levels. The question's levels are quoted with the answer's block."""
+    question's levels. The question's levels are quoted with the answer's block. The answer to a
+    presuming question ("How long is the day program?") states them unless it says no."""
     block, answer_block, url = where
     question, answer = _unmarked(question), _unmarked(answer)
     asked = [m for m in judge.mentions(question)
-             if not judge.in_other_name(question, m) and not judge.blocked(question[:m.start])]
+             if not judge.in_other_name(question, m) and not judge.blocked(question[:m.start])
+             and (not presumed or _DEFINITE_BEFORE.search(question[:m.start]))]
     ruled_out = {m.level for m in verdict.ruled_out}
     if judge.p["answer_no"].match(answer):
         result.rule_out(block, {m.level for m in asked}, denied=True)
-    elif judge.p["answer_yes"].match(answer) and not judge.p["referral"].search(judge.mask(answer)):
+    elif ((presumed or judge.p["answer_yes"].match(answer))
+          and not judge.p["referral"].search(judge.mask(answer))):
         for m in asked:
             if m.level not in ruled_out:
                 result.state(m.level, f"{question} — {answer_block.text}", url)
@@ -367,23 +395,31 @@ def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result:
 
 def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
     result = _SentencePass()
-    previous = ""
+    previous, own_heading = "", ""
     for i, block in enumerate(page.blocks):
         sentences = split_sentences(block.text)
+        if block.kind == "heading":
+            own_heading = block.text if is_own_heading(judge, block.text) else ""
         for k, sentence in enumerate(sentences):
-            verdict = judge.judge_sentence(sentence)
+            # The lede under the program's own name as a heading shares it as its subject.
+            lede = own_heading if block.kind != "heading" and k == 0 else ""
+            verdict = judge.judge_sentence(sentence, lede)
             result.rule_out(i, {m.level for m in verdict.ruled_out})
             result.denied.update(m.level for m in verdict.denied)
             for m in verdict.stated:
                 result.state(m.level, sentence, page.url, m)
             for m in listed_after_heading(judge, sentence):
                 result.state(m.level, sentence, page.url, m)
-            if previous and _offer_question(judge, previous):
+            presumed = bool(previous) and _presuming_question(judge, previous)
+            if previous and (presumed or _offer_question(judge, previous)):
                 # A bare "Yes." is answered by the sentence after it.
                 bare = len(_WORD.findall(sentence)) <= 2 and k + 1 < len(sentences)
                 answer = f"{sentence} {sentences[k + 1]}" if bare else sentence
-                _answer(judge, previous, answer, judge.judge_sentence(answer), result, (i, block, page.url))
+                _answer(judge, previous, answer, judge.judge_sentence(answer), result, (i, block, page.url),
+                        presumed)
             previous = sentence
+        if block.kind != "heading":
+            own_heading = ""
     return result
 
 

@@ -1,9 +1,10 @@
 """Levels a page states without a sentence: a heading, list item, table row or schema.org service
 whose text is only a level's name ("Intensive Outpatient Program (IOP)", "Medical detox | ✓"), a
 short list of such names ("Detox · Residential · PHP") or a name before its description
-("Partial Hospitalization (PHP): six hours a day"), counted where the page shows it is the
-program's own offer. Called by pipelines.site_judging (state_levels) with its judge, which knows
-the page's own names and the phrase data.
+("Partial Hospitalization (PHP): six hours a day"), or a heading or lede that opens with level
+names as a tagline ("Residential and day treatment for teens struggling with anxiety"), counted
+where the page shows it is the program's own offer. Called by pipelines.site_judging
+(state_levels) with its judge, which knows the page's own names and the phrase data.
 
 A label counts when
 - it is the page's title (h1) — a program's page about that level;
@@ -31,6 +32,9 @@ _LABEL_EXTRA = re.compile(r"(?:we|offer|offered|offering|provide|provided|availa
 _PLACE_RUN = re.compile(r"\b[A-ZÁÉÍÓÚÑ][\w’'.-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w’'.-]*){1,2}\b")
 # A term and its description: "Residential Treatment: 30 to 90 days", "IOP – three evenings a week".
 _TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P<rest>\S.*)\Z", re.S)
+# Level names, then who or where they are for: "Residential and day treatment for teens".
+_TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|near|across|throughout|serving|para|en)\s+"
+                      r"(?P<rest>\S.*)\Z", re.S)
 _LIST_HEAD = re.compile(r"\s*(?P<head>[^:|]{2,60}?)\s*(?::|\s\|\s)\s*(?P<rest>\S.*)\Z", re.S)
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;·•/]|\s\|\s|\b(?:and|or|y|e|o|u)\b)\s*", re.I)
 ROW_CELL = " | "  # how common.page_reading joins a table row's cells
@@ -91,6 +95,22 @@ def label_mentions(judge, text: str) -> list[Mention]:
     if not term or _negates_or_refers(judge, term.group("rest")) or judge.mentions(term.group("rest")):
         return []
     return label_mentions(judge, term.group("term"))
+
+
+def tagline_mentions(judge, text: str) -> list[Mention]:
+    """The levels a tagline opens with: level names, then who or where they are for ("Residential
+    and day treatment for teens struggling with anxiety", "Partial Hospitalization & IOP in
+    Austin"). Not a sentence: nothing after the names may negate, refer, name another level or
+    make a clause of it (a tagline_stop word: "Detox in a hospital may be needed")."""
+    if text.rstrip().endswith("?") or len(split_sentences(text)) != 1:
+        return []
+    match = _TAGLINE.match(text)
+    if not match or len(_WORD.findall(text)) > 2 * LABEL_MAX_WORDS:
+        return []
+    rest = match.group("rest")
+    if judge.mentions(rest) or _negates_or_refers(judge, rest) or judge.p["tagline_stop"].search(rest):
+        return []
+    return label_mentions(judge, match.group("term"))
 
 
 def _listed_labels(judge, text: str) -> list[Mention]:
@@ -263,6 +283,12 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
         for heading, intro in outline)
 
 
+def _is_lede(blocks: list[Block], i: int) -> bool:
+    """The paragraph just under an h1 or h2: where a page says in one line what it is about."""
+    return (blocks[i].kind == "para" and i > 0 and blocks[i - 1].kind == "heading"
+            and blocks[i - 1].heading <= 2)
+
+
 def _label_quote(blocks: list[Block], i: int) -> str:
     """A list item with its lead-in; a heading with the sentence that opens its section; another
     block with the heading above it."""
@@ -284,6 +310,8 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     ranges = _sections(blocks)
     for i, block in enumerate(blocks):
         mentions = label_mentions(judge, block.text)
+        if not mentions and (block.kind == "heading" or _is_lede(blocks, i)):
+            mentions = tagline_mentions(judge, block.text)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
         start, stop = ranges[i]

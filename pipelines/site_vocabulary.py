@@ -47,7 +47,10 @@ KINDS = {
     "program_heading": "a heading about the program's offerings (Programs, Levels of Care): with only label "
                        "words around it, it confirms the labels under it",
     "clause_break": "where a clause ends inside a sentence",
+    "tagline_stop": "after the level names of a tagline, makes a sentence of it (is, may, can): not a tagline",
     "offer_question": "at the start of a question: asks whether the program offers something (Do you offer ...?)",
+    "presuming_question": "at the start of a question: asks about a level the program runs (How long is the day "
+                          "program?); unless the answer says no, it states the level",
     "answer_yes": "at the start of the answer to an offer_question: yes",
     "answer_no": "at the start of the answer to an offer_question: no",
     "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
@@ -60,7 +63,7 @@ KINDS = {
 WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
 # end at a word's end: a question, an answer, a table cell.
-START_KINDS = {"offer_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}
+START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}
 
 
 @dataclass

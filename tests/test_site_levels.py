@@ -72,6 +72,11 @@ def test_a_sentence_where_the_program_says_it_offers_levels_counts_with_the_sent
     ("We provide outpatient detox for alcohol and opioids.", ["detox"]),  # the setting of detox is not a level
     ("Now enrolling: Evening IOP for working professionals!", ["iop"]),
     ("The Sugar Land office offers outpatient therapy and psychiatry only.", ["outpatient"]),
+    ("PHP and IOP clients start on Mondays and Thursdays.", ["iop", "php"]),
+    ("Most patients start with outpatient detox at home.", ["detox"]),
+    ("Most teens attend day treatment for three to four weeks.", ["php"]),
+    ("Después del IOP, los participantes continúan con terapia ambulatoria semanal.", ["outpatient"]),
+    ("Patients leaving our Day Hospital are referred to IOPs in the community.", ["php"]),
 ])
 def test_ways_a_program_states_a_level_of_its_own(sentence, expected):
     assert levels(html(f"<p>{sentence}</p>")) == expected
@@ -122,6 +127,8 @@ def test_negations_do_not_count(sentence):
     "If you need inpatient psychiatric care, we will help arrange a transfer to a local hospital.",
     "Our staff will help you find an inpatient program if needed.",
     "Before discharge, your case manager arranges aftercare with an intensive outpatient program near your home.",
+    "Clients attend outpatient counseling with a provider of their choice.",
+    "Patients leaving the hospital are referred to IOPs in the community.",
 ])
 def test_referrals_do_not_count(sentence):
     assert levels(html(f"<p>{sentence}</p>")) == []
@@ -207,6 +214,19 @@ def test_blog_like_pages_state_no_levels(url, page):
     assert classify_page(page, url) == []
 
 
+def test_a_page_marked_only_as_a_schema_org_article_is_not_a_blog_post():
+    """Joomla marks every content page itemtype Article: without a date, a post class or a blog
+    path it is the program's page."""
+    body = ('<div class="item-page" itemscope itemtype="https://schema.org/Article"><div itemprop="articleBody">'
+            '<h1>Welcome</h1><p>Riverside Recovery offers outpatient counseling and a teen IOP in Laredo.</p></div></div>')
+    page = html(body, body_class="site com_content view-article")
+    assert not page_of(feed_item(page, URL)).is_blog_like
+    assert levels(page) == ["iop", "outpatient"]
+    post = html(body, head='<meta property="article:published_time" content="2023-04-11T09:00:00+00:00">')
+    assert classify_page(post, URL) == []
+    assert classify_page(page, "https://www.riversiderecovery.example/blog/welcome/") == []
+
+
 def test_a_page_that_says_it_does_not_offer_a_level_drops_a_looser_use_of_the_word():
     page = html("""<h1>Outpatient Services</h1><p>Riverside offers two outpatient programs at our campus.</p>
         <h2>Partial Hospitalization Program (PHP)</h2><p>Weekdays, 9 to 3.</p>
@@ -246,6 +266,10 @@ def test_mentions_take_the_longest_phrase():
     ("<p>Outpatient counseling for adults and couples in Corpus Christi and Greater Houston.</p>", []),
     ("<h1>Riverside Recovery</h1><p>Outpatient counseling for adults and couples in Corpus Christi and Greater Houston.</p>",
      ["outpatient"]),
+    ("<h1>Riverside Recovery</h1><p>Residential and day treatment for teens struggling with anxiety and depression.</p>",
+     ["php", "residential"]),
+    ("<h1>Riverside Recovery</h1><p>A 40-bed hospital in Katy providing inpatient and outpatient psychiatric care.</p>",
+     ["outpatient", "inpatient"]),
 ])
 def test_levels_listed_where_the_page_introduces_its_offerings_count_without_we_or_our(main, expected):
     assert levels(html(main)) == expected
@@ -257,6 +281,9 @@ def test_levels_listed_where_the_page_introduces_its_offerings_count_without_we_
     "<h2>What we don't offer</h2><ul><li>Medical detox</li><li>Inpatient hospitalization</li></ul>",
     "<h2>Treatment Options</h2><ul><li>Detox - referral only</li></ul>",
     "<h1>Intensive Outpatient Program - Coming Soon</h1><p>Opening spring 2025.</p>",
+    "<h1>Riverside Recovery</h1><p>Residential treatment for teens may be needed after a hospital stay.</p>",
+    "<h1>Riverside Recovery</h1><p>Detox in a hospital is safest for severe withdrawal.</p>",
+    "<h2>News</h2><p>A new hospital in Katy providing inpatient psychiatric care opened this week.</p>",
 ])
 def test_headings_that_explain_decline_or_announce_do_not_make_labels_offers(main):
     assert levels(html(main)) == []
@@ -292,6 +319,18 @@ def test_an_faq_answer_says_yes_or_no_to_the_question_it_answers():
     assert findings == {"detox": "Do you offer medical detox? — Yes. Our unit is staffed around the clock."}
 
 
+def test_an_faq_question_about_the_programs_own_level_is_answered_by_what_follows():
+    page = html("""<h1>Questions parents ask</h1>
+        <h3>How long is the partial hospitalization program?</h3><p>Most teens stay three to four weeks before moving to IOP.</p>
+        <h3>How long does detox take?</h3><p>Detox usually lasts three to seven days.</p>
+        <h3>¿Cuánto dura el programa intensivo?</h3><p>El IOP dura de seis a ocho semanas.</p>
+        <h3>When does the residential program start?</h3><p>No, we refer families to residential programs.</p>""")
+    assert {f.level: f.quote for f in classify_page(page, URL)} == {
+        "php": "How long is the partial hospitalization program? — Most teens stay three to four weeks before moving to IOP.",
+        "iop": "Most teens stay three to four weeks before moving to IOP."}
+    assert levels(html("<h1>FAQ</h1><h3>How long does detox take?</h3><p>Usually three to seven days.</p>")) == []
+
+
 def test_questions_and_answers_marked_q_and_a_are_read_the_same():
     page = html("<h1>FAQ</h1><p><strong>Q: Can my teen do IOP online?</strong></p><p>A: Yes, two groups a week.</p>"
                 "<p><strong>Q: Do you offer residential treatment?</strong></p><p>A: No. We refer families.</p>")
@@ -314,6 +353,18 @@ def test_tabs_and_accordions_are_read_hidden_panels_and_question_buttons_include
         "Programs", "Inpatient", "Seven days on average.", "Do you have a detox program?", "Yes, on our inpatient unit."]
     assert {b.text: b.furniture for b in reading.blocks if b.furniture} == {"Menu": "header", "Send": "form"}
     assert levels(page) == ["inpatient", "detox"]
+
+
+def test_tabs_in_a_wrapper_named_nav_inside_the_content_are_read_a_site_menu_is_not():
+    tabs = ('<div class="nav"><ul class="nav-tabs"><li class="active"><a class="tab-link" data-toggle="tab" href="#t1" '
+            'role="tab"><h4>Adult Inpatient</h4></a></li><li><a class="tab-link" data-toggle="tab" href="#t2" role="tab">'
+            '<h4>PHP</h4></a></li></ul></div><div class="tab-content"><div class="tab-pane" id="t1"><p>Six days on average.'
+            '</p></div><div class="tab-pane" id="t2"><p>Weekdays 8:30 to 2:30.</p></div></div>')
+    page = html(f"<h1>Programs</h1>{tabs}", nav='<li><a href="#top" data-toggle="tab" role="tab">Residential</a></li>')
+    reading = read_page(page, URL)
+    assert [b.text for b in reading.content] == ["Programs", "Adult Inpatient", "PHP", "Six days on average.",
+                                                 "Weekdays 8:30 to 2:30."]
+    assert levels(page) == ["php", "inpatient"]
 
 
 # --- schema.org services and descriptions ------------------------------------------------
@@ -578,7 +629,10 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     out = capsys.readouterr().out
     assert "precision" in out and "recall" in out and "support" in out
     assert out.count("ok") >= 6
-    assert "First set" in out and "Second set" in out and "pages held out (20), never tuned on" in out
+    assert "First set" in out and "Second set" in out and "pages held out (49), never tuned on" in out
+    for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49)):
+        assert f"batch {batch} ({pages} pages, " in out
+    assert "batch 5 (20 pages, tuned on)" in out and "batch 6 (49 pages, held out)" in out
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
@@ -599,14 +653,24 @@ def test_the_classifier_meets_its_per_level_targets_on_the_second_set():
 
 
 def test_on_the_pages_it_was_not_tuned_on_the_classifier_keeps_the_figures_it_had_when_scored_once():
-    """The fifth held-out batch, scored once after the last rule change: 17 levels found, none
-    wrongly, 11 missed (precision 100%, recall 60.7%; the targets are 95% and 85%). A change that
-    lowers them fails here; one tuned to raise them makes these pages no longer held out (their
-    notes must then say so, as the earlier batches' do)."""
+    """The sixth held-out batch (49 pages), scored before any rule changed for it (39 levels
+    found, none wrongly, 25 missed: precision 100%, recall 60.9%) and once more after tuning on
+    batches 1-5: 48 found, none wrongly, 16 missed (precision 100%, recall 75.0%; the targets are
+    95% and 85%). A change that lowers them fails here; one tuned to raise them makes these pages
+    no longer held out (their notes must then say so, as the earlier batches' do)."""
     held = [p for p in bench.load_labels(LABELLED_2) if p.held_out]
-    assert len(held) == 20
+    assert len(held) == 49 and {p.batch for p in held} == {6}
     total = bench.total(bench.evaluate(held, LABELLED_2)[0])
-    assert total.fp == 0 and total.tp >= 17 and total.support == 28, (total.tp, total.fp, total.fn)
+    assert total.fp == 0 and total.tp >= 48 and total.support == 64, (total.tp, total.fp, total.fn)
+
+
+def test_every_batch_of_the_second_set_was_scored_once_and_keeps_its_figures():
+    """Batches 1-5 are the pages the rules were tuned on: every level found, none wrongly."""
+    pages = bench.load_labels(LABELLED_2)
+    assert {p.batch for p in pages} == {1, 2, 3, 4, 5, 6}
+    for batch in (1, 2, 3, 4, 5):
+        total = bench.total(bench.evaluate([p for p in pages if p.batch == batch], LABELLED_2)[0])
+        assert total.fp == 0 and total.fn == 0, (batch, total)
 
 
 def test_the_benchmark_command_exits_non_zero_below_target(tmp_path, capsys):
