@@ -55,6 +55,16 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
 
 
+def inspect_of(db: Path, inspect_file: Path | None) -> Path | None:
+    """inspect_file, unless db was replaced after it was written: a rebuild renamed into place
+    after `make serve` started (plugins/live_swap.py serves it) must not be counted with the old
+    build's counts by a worker uvicorn starts later (after a crash or SIGHUP). A rename sets the
+    file's ctime, which no copy or touch can set back; without the counts Datasette counts itself."""
+    if inspect_file is None or db.stat().st_ctime_ns > inspect_file.stat().st_mtime_ns:
+        return None
+    return inspect_file
+
+
 def asgi_app():
     """Datasette's ASGI app for the database named in the environment (`make serve` sets it)."""
     import os
@@ -62,7 +72,7 @@ def asgi_app():
     from datasette.app import Datasette
 
     limit_memory(int(os.environ.get(ENV_MEMORY_MB) or 0))
-    inspect_file = os.environ.get(ENV_INSPECT)
-    options = datasette_options(Path(os.environ[ENV_DB]), inspect_file=Path(inspect_file) if inspect_file else None,
+    db, inspect_file = Path(os.environ[ENV_DB]), os.environ.get(ENV_INSPECT)
+    options = datasette_options(db, inspect_file=inspect_of(db, Path(inspect_file) if inspect_file else None),
                                 config_dir=Path(os.environ.get(ENV_CONFIG) or CONFIG_DIR))
     return Datasette(**options).app()
