@@ -124,7 +124,10 @@ def test_the_search_works_from_the_keyboard_alone(phone, server):
     phone.keyboard.press("Enter")
     phone.wait_for_url(re.compile(r"near=75201"))
     assert phone.locator("li.card").count() > 0
-    # On the results page the payment is among the filters: Tab reaches the distance, level and order.
+    # On the results page the search is folded into one line: Enter on it opens the form, and the
+    # payment is among the filters: Tab reaches the distance, level and order.
+    phone.locator("#search-summary > summary").focus()
+    phone.keyboard.press("Enter")
     assert tab_order(phone, "ZIP code or city", 3) == ["miles", "level", "sort"]
     # Tab from the search field of the home page reaches the distance, level and payment choices in order.
     phone.goto(server + "/")
@@ -157,7 +160,8 @@ def test_program_page_shows_care_levels_with_evidence_and_sources(phone, server,
     sources = phone.locator("#sources + table tbody tr")
     assert sources.count() == 2  # the SU and MH twins
     assert "Payment accepted" in text and "Private health insurance" in text
-    assert "Intensive outpatient treatment" in text  # services in words, not codes
+    phone.locator("#services > summary").click()  # every service, folded after what a person needs first
+    assert "Intensive outpatient treatment" in phone.locator("#services").inner_text()  # in words, not codes
     assert phone.locator("a.call").get_attribute("href") == program["phone_tel"]
     phone.screenshot(path=str(SCREENSHOTS / "program-menninger-375px.png"), full_page=True)
 

@@ -219,7 +219,7 @@ def test_on_a_wide_screen_the_map_stands_beside_the_list_with_the_same_rows(wide
     assert map_box["x"] >= listing["x"] + listing["width"] and map_box["y"] < listing["y"] + 200
     assert wide.locator("#find-map").get_attribute("data-program-ids").split() == card_ids(wide)
     wide.locator(".marker-cluster, .leaflet-marker-icon").first.wait_for(timeout=15000)
-    wide.locator("#result-summary").click()  # a click beside them folds neither the map nor the filters
+    wide.locator("#result-summary strong").click()  # a click beside them folds neither the map nor the filters
     assert wide.locator("#map-box").evaluate("d => d.open") and wide.locator("#filters").evaluate("d => d.open")
     wide.screenshot(path=str(SCREENSHOTS / "find-map-wide.png"))
     assert errors == []
