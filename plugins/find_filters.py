@@ -24,6 +24,7 @@ class Group:
     labels: dict[str, str] = field(default_factory=dict)
     more: str | None = None  # legend of the other values present in the results; None: not offered
     chip: str = "{label}"  # how a value reads in "what we understood"
+    chips: dict[str, str] = field(default_factory=dict)  # values that read otherwise ("Free care", not "Takes Free")
 
 
 GROUPS = (
@@ -35,7 +36,7 @@ GROUPS = (
     Group("payment", "Payment", ("Medicaid", "Medicare", "Private health insurance", "Sliding fee scale",
                                  "Cash or self-payment", "No payment accepted"),
           {"No payment accepted": "Free (no payment accepted)", "Cash or self-payment": "Cash or self-pay"},
-          more="More ways to pay", chip="Takes {label}"),
+          more="More ways to pay", chip="Takes {label}", chips={"No payment accepted": "Free care (no payment accepted)"}),
     Group("ages", "Ages", ("Children and adolescents", "Young adults", "Adults", "Seniors"),
           {"Children and adolescents": "Teens and children"}, chip="Ages: {label}"),
     Group("languages", "Language", ("Spanish", "Sign language"),
@@ -62,7 +63,8 @@ def chip_of(param: str, value: str, levels: dict, tr) -> str:
     label = tr.plain(label_of(param, value, levels))
     if param == "level":
         return tr.plain("Level of care: {label}", label=label)
-    return tr.plain(BY_PARAM[param].chip, label=label)
+    group = BY_PARAM[param]
+    return tr.plain(group.chips[value]) if value in group.chips else tr.plain(group.chip, label=label)
 
 
 def _option(group: Group, value: str, number: int, filters: dict, from_words: frozenset) -> dict:

@@ -67,6 +67,10 @@
     const bounds = points.length ? cluster.getBounds().extend(centre) : L.latLng(centre).toBounds(2 * radius);
     map.fitBounds(bounds, { padding: [48, 48], maxZoom: 15 });
     box.dataset.markers = String(points.length);
+    // For the browser tests (tests/test_phone_first.py): the map and its markers, to open a popup
+    // at a corner as a person's tap would and see that the zoom buttons leave it readable.
+    box.leafletMap = map;
+    box.leafletMarkers = cluster;
     box.dataset.programIds = points.map((point) => point.id).join(" ");
   }
 

@@ -69,3 +69,32 @@ def test_the_program_page_puts_calling_first_every_number_a_link(phone, server, 
     for link in calls.all():
         box = link.bounding_box()
         assert box["height"] >= 24 and box["width"] >= 24
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 800}])
+def test_a_map_popup_in_the_corner_is_not_hidden_under_the_zoom_buttons(browser, server, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(f"{server}/find?near=77002&miles=10&level=iop")
+    page.locator("#map-link").click()
+    page.wait_for_selector("#find-map[data-markers]", timeout=15000)
+    # Put a marker under the zoom buttons' corner, then open its popup as a tap would.
+    page.evaluate("""() => new Promise(done => {
+        const box = document.getElementById('find-map'), map = box.leafletMap;
+        const marker = box.leafletMarkers.getLayers()[0];
+        box.leafletMarkers.zoomToShowLayer(marker, () => {
+            const p = map.latLngToContainerPoint(marker.getLatLng());
+            map.panBy([p.x - 20, p.y - 30], {animate: false});
+            marker.openPopup();
+            setTimeout(done, 800);
+        });
+    })""")
+    popup = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    zoom = page.locator(".leaflet-control-zoom").bounding_box()
+    overlap_x = min(popup["x"] + popup["width"], zoom["x"] + zoom["width"]) - max(popup["x"], zoom["x"])
+    overlap_y = min(popup["y"] + popup["height"], zoom["y"] + zoom["height"]) - max(popup["y"], zoom["y"])
+    assert overlap_x <= 0 or overlap_y <= 0, (popup, zoom)
+    map_box = page.locator("#find-map").bounding_box()
+    assert popup["y"] >= map_box["y"] and popup["x"] >= map_box["x"]  # inside the map, not cut off
+    assert page.locator(".leaflet-popup-content a").first.inner_text()  # the program's name, to tap
+    context.close()

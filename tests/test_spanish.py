@@ -42,7 +42,7 @@ def vocabulary_labels() -> set[str]:
         with (DATA / name).open(encoding="utf-8", newline="") as fh:
             labels |= {row[column] for row in csv.DictReader(fh)}
     for group in find_filters.GROUPS:
-        labels |= {group.legend, group.chip, *group.labels.values()} | ({group.more} if group.more else set())
+        labels |= {group.legend, group.chip, *group.labels.values(), *group.chips.values()} | ({group.more} if group.more else set())
     return labels
 
 
