@@ -7,10 +7,12 @@ the spider (pipelines.site_levels turns a feed item into a Page); the words are 
 
 Precision first. A level counts only where the page speaks of the program itself: "we offer ...",
 "our IOP ...", "Ofrecemos un programa intensivo ambulatorio", "... is available on site", its
-clients taking part ("Most teens attend day treatment", "PHP clients start on Mondays"), the lede
-under its own name as a heading ("A 96-bed hospital providing inpatient care"), the answer "Yes"
-to "Do you offer detox?" or any answer but "No" to a question about its own level ("How long is
-the day program?"), or a heading, list item, table row or schema.org service
+clients taking part ("Most teens attend day treatment", "PHP clients start on Mondays") or
+admitted ("are admitted as inpatients"), a unit counted in beds ("is a 14-bed inpatient unit"), its
+own place after the level ("residential care with us", which outweighs an "after" before it), the
+lede under its own name as a heading ("A 96-bed hospital providing inpatient care"), the answer
+"Yes" to "Do you offer detox?" or any answer but "No" to a question about its own level ("How long
+is the day program?", "How long is I.O.P.?"), or a heading, list item, table row or schema.org service
 that is only the name of a level where the page shows it is the program's offer
 (pipelines.site_labels: "Levels of Care: Detox, Residential", "Medical detox | ✓").
 It does not count when the clause negates it ("we do not offer residential care"), closes it or
@@ -27,7 +29,8 @@ import re
 from dataclasses import dataclass, field
 
 from common import vocab
-from pipelines.site_labels import is_own_heading, judge_labels, judge_rows, judge_services, listed_after_heading
+from pipelines.site_labels import (is_own_heading, judge_labels, judge_rows, judge_services, label_mentions,
+                                     listed_after_heading)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
@@ -213,7 +216,8 @@ class _Judge:
         """An offer cue before (subject then verb, or offer_alone) or just after the level phrase.
         lead: the sentence before the clause, whose subject a clause may share ("We previously
         offered residential care, but now focus on outpatient therapy")."""
-        if self.p["offer_alone"].search(pre) or self.p["offer_after"].match(post):
+        if (self.p["offer_alone"].search(pre) or self.p["offer_after"].match(post)
+                or self.p["own_place_after"].match(post)):
             return True
         if lead and self.p["offer_verb"].search(pre) and (self.p["subject"].search(lead) or self.speaks(lead)):
             return True
@@ -300,7 +304,7 @@ class _Judge:
                         and not self.local(masked[start:end])):
                     verdict.denied.append(m)
             elif i in ours or (not self.in_other_name(clause.sentence, m)
-                               and (i in ranged or not self.blocked(pre))
+                               and (i in ranged or self.p["own_place_after"].match(post) or not self.blocked(pre))
                                and self.offered(pre, post, f"{clause.lead} {masked[:start]}".strip())):
                 verdict.stated.append(m)
 
@@ -358,13 +362,22 @@ def _offer_question(judge: _Judge, sentence: str) -> bool:
     return sentence.rstrip(" )”\"'").endswith("?") and bool(judge.p["offer_question"].match(sentence))
 
 
+def _bare_level_question(judge: _Judge, sentence: str) -> bool:
+    """'How long is I.O.P.?', 'How long is residential treatment?': a presuming question whose
+    subject is only a level's name, asked on the program's own page."""
+    sentence = _unmarked(sentence)
+    start = judge.p["presuming_question"].match(sentence)
+    return bool(start and label_mentions(judge, sentence[start.end():].strip(" ?¿)”\"'")))
+
+
 def _presuming_question(judge: _Judge, sentence: str) -> bool:
     """'How long is the day program?', '¿Cuánto dura el programa intensivo?': a question about the
-    program's own level (the, your, el ... before it or before "program") as something it runs."""
+    program's own level (the, your, el ... before it or before "program", or the level's name
+    alone as its subject) as something it runs."""
     sentence = _unmarked(sentence)
     if not sentence.rstrip(" )”\"'").endswith("?") or not judge.p["presuming_question"].match(sentence):
         return False
-    return bool(_OWN_PROGRAM.search(sentence)) or any(
+    return bool(_OWN_PROGRAM.search(sentence)) or _bare_level_question(judge, sentence) or any(
         _DEFINITE_BEFORE.search(sentence[:m.start]) for m in judge.mentions(sentence))
 
 
@@ -376,9 +389,10 @@ def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result:
     presuming question ("How long is the day program?") states them unless it says no."""
     block, answer_block, url = where
     question, answer = _unmarked(question), _unmarked(answer)
+    bare = presumed and _bare_level_question(judge, question)
     asked = [m for m in judge.mentions(question)
              if not judge.in_other_name(question, m) and not judge.blocked(question[:m.start])
-             and (not presumed or _DEFINITE_BEFORE.search(question[:m.start]))]
+             and (not presumed or bare or _DEFINITE_BEFORE.search(question[:m.start]))]
     ruled_out = {m.level for m in verdict.ruled_out}
     if judge.p["answer_no"].match(answer):
         result.rule_out(block, {m.level for m in asked}, denied=True)

