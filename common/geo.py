@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 EARTH_RADIUS_MILES = 3958.7613
 # SAMHSA's point for a listing farther than this from its own ZIP code's centroid is taken as
@@ -24,31 +25,37 @@ def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
 
 
-@dataclass(frozen=True)
-class ZipArea:
+class ZipArea(NamedTuple):
+    """A ZIP code's centroid, state and town (immutable, and cheap to make: some 43,000 of them)."""
     latitude: float
     longitude: float
     state: str
     city: str
+    # The other names the USPS accepts for the ZIP's town ("Jamaica Plain" for a Boston ZIP).
+    other_names: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
-def _zip_areas() -> dict[str, ZipArea]:
+def zip_areas() -> dict[str, ZipArea]:
+    """Every five-digit ZIP code with a centroid (the zipcodes package): the one place its list is
+    read and parsed, once per process, for the ZIP checks here, the crawl's city centres
+    (common.places) and the places people type (common.typed_places)."""
     import zipcodes
 
-    return {z["zip_code"]: ZipArea(float(z["lat"]), float(z["long"]), z["state"], z["city"])
+    return {z["zip_code"]: ZipArea(float(z["lat"]), float(z["long"]), z["state"], z["city"],
+                                   tuple(z["acceptable_cities"]) if z.get("acceptable_cities") else ())
             for z in zipcodes.list_all() if z.get("lat") and z.get("long")}
 
 
 def zip_area(zip5: str | None) -> ZipArea | None:
     """The centroid, state and town of a five-digit ZIP code (the zipcodes package)."""
-    return _zip_areas().get(zip5) if zip5 else None
+    return zip_areas().get(zip5) if zip5 else None
 
 
 @lru_cache(maxsize=1)
 def _zip_grid() -> dict[tuple[int, int], list[ZipArea]]:
     grid: dict[tuple[int, int], list[ZipArea]] = {}
-    for area in _zip_areas().values():
+    for area in zip_areas().values():
         grid.setdefault((math.floor(area.latitude), math.floor(area.longitude)), []).append(area)
     return grid
 

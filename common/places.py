@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from functools import lru_cache
 
 import us
+
+from common.geo import zip_areas
 
 DEFAULT_CITIES = "Houston, TX;Dallas, TX"
 # A city is a place: its centre and this many miles around it (make RADIUS=, DESIGN.md).
@@ -89,62 +90,26 @@ def city_centre(city: City) -> tuple[float, float]:
     """The centre of a US city, offline: GeoNames' city point (cities over 15,000 people),
     else the mean of the city's ZIP code centroids. Raises CityError for an unknown city."""
     key = (fold(city.name), city.state)
-    hit = _geonames_us().get(key) or _zip_towns().get(key)
+    hit = _geonames_us().get(key) or zip_town_centres().get(key)
     if not hit:
         raise CityError(f'city "{city.label}": not a known US city (checked GeoNames and ZIP codes)')
     return hit[0], hit[1]
 
 
-@lru_cache(maxsize=1)
-def _zip_towns() -> dict[tuple[str, str], tuple[float, float]]:
-    """(folded town, state) -> the mean of its ZIP codes' centroids, for every town a ZIP code
-    names as its city: read once (a national crawl asks for thousands of cities)."""
-    import zipcodes
-
-    sums: dict[tuple[str, str], list[float]] = {}
-    for z in zipcodes.list_all():
-        if z.get("lat") and z.get("long"):
-            total = sums.setdefault((fold(z["city"]), z["state"]), [0.0, 0.0, 0])
-            total[0] += float(z["lat"])
-            total[1] += float(z["long"])
+@lru_cache(maxsize=2)
+def zip_town_centres(other_names: bool = False) -> dict[tuple[str, str], tuple[float, float]]:
+    """(folded town, state) -> the mean of the centroids of the ZIP codes that name the town as
+    their city, or with `other_names` also as one of the names the USPS accepts for them (the
+    neighbourhoods people type, "Jamaica Plain"). Built once from common.geo.zip_areas: a
+    national crawl asks for thousands of cities."""
+    folded: dict[str, str] = {}  # ZIP codes repeat their town's name thousands of times
+    sums: dict[tuple[str, str], list[float]] = {}  # key -> [latitude sum, longitude sum, count]
+    for latitude, longitude, state, city, others in zip_areas().values():
+        for name in dict.fromkeys((city, *others)) if other_names and others else (city,):
+            if name not in folded:
+                folded[name] = fold(name)
+            total = sums.setdefault((folded[name], state), [0.0, 0.0, 0])
+            total[0] += latitude
+            total[1] += longitude
             total[2] += 1
     return {key: (lat / n, lon / n) for key, (lat, lon, n) in sums.items()}
-
-
-@dataclass(frozen=True)
-class Place:
-    label: str  # "ZIP 77002 (Houston, TX)" or "Houston, TX"
-    latitude: float
-    longitude: float
-
-
-def resolve_place(text: str) -> Place:
-    """A ZIP code or "City, ST" typed by a person, as a point, offline (ZIP centroids from the
-    zipcodes package, city points from GeoNames). Raises CityError with a message for them."""
-    text = re.sub(r"\s+", " ", (text or "")).strip()
-    if not text:
-        raise CityError("Type a ZIP code or a city, for example 77002 or Houston, TX.")
-    if re.fullmatch(r"\d{5}(-\d{4})?", text):
-        import zipcodes
-
-        zip_code = text[:5]
-        hit = next((z for z in zipcodes.matching(zip_code) if z.get("lat") and z.get("long")), None)
-        if not hit:
-            raise CityError(f"We could not find ZIP code {zip_code}. Check the five digits, or type a city like Houston, TX.")
-        return Place(f"ZIP {zip_code} ({string.capwords(hit['city'])}, {hit['state']})",
-                     float(hit["lat"]), float(hit["long"]))
-    if re.fullmatch(r"[\d-]+", text):
-        raise CityError(f"“{text}” is not a ZIP code: a ZIP code has five digits, like 77002.")
-    words = text.rsplit(" ", 1)
-    if "," not in text and len(words) == 2 and words[1].upper() in STATE_CODES:
-        text = f"{words[0]}, {words[1]}"  # "Houston TX" is what people type on a phone
-    try:
-        city = parse_cities(text)[0]
-    except CityError:
-        raise CityError(f"Type a city with its state, like Houston, TX (not “{text}”), or a ZIP code.") from None
-    try:
-        lat, lon = city_centre(city)
-    except CityError:
-        raise CityError(f"We could not find the city {city.label}. Check the spelling, or type a ZIP code.") from None
-    name = string.capwords(city.name) if city.name.islower() else city.name
-    return Place(f"{name}, {city.state}", lat, lon)

@@ -8,16 +8,17 @@ the most populous; the answer names the others the words could mean.
 """
 from __future__ import annotations
 
-import math
 import re
 import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import us
 
-from common.places import STATE_CODES, CityError, _geonames_us, fold
+from common.geo import miles_between, zip_area
+from common.places import STATE_CODES, CityError, _geonames_us, fold, zip_town_centres
 
 ZIP = re.compile(r"(\d{5})(?:[- ]?\d{4})?")
 MAX_ALTERNATIVES = 3
@@ -43,8 +44,7 @@ class Place:
     state_chosen: bool = False
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):  # a NamedTuple: the index makes some 64,000 in one go
     name: str
     state: str
     latitude: float
@@ -72,27 +72,10 @@ def _places() -> dict[str, dict[str, _Candidate]]:
     index: dict[str, dict[str, _Candidate]] = defaultdict(dict)
     for (name, state), (lat, lon, population) in _geonames_us().items():
         index[name][state] = _Candidate(name, state, lat, lon, population)
-    sums: dict[tuple[str, str], list[float]] = {}  # (place, state) -> [lat sum, lon sum, count]
-    import zipcodes
-
-    for z in zipcodes.list_all():
-        if not (z.get("lat") and z.get("long")) or z["state"] not in STATE_CODES:
-            continue
-        for name in {z["city"], *z.get("acceptable_cities", [])}:
-            key = (_fold_cached(name), z["state"])
-            if key[1] not in index.get(key[0], ()):
-                total = sums.setdefault(key, [0.0, 0.0, 0])
-                total[0] += float(z["lat"])
-                total[1] += float(z["long"])
-                total[2] += 1
-    for (name, state), (lat, lon, count) in sums.items():
-        index[name][state] = _Candidate(name, state, lat / count, lon / count, 0)
+    for (name, state), (lat, lon) in zip_town_centres(other_names=True).items():
+        if state in STATE_CODES and state not in index.get(name, ()):
+            index[name][state] = _Candidate(name, state, lat, lon, 0)
     return index
-
-
-@lru_cache(maxsize=None)
-def _fold_cached(name: str) -> str:
-    return fold(name)  # ZIP codes repeat their town's name thousands of times
 
 
 def _display(typed: str) -> str:
@@ -124,13 +107,10 @@ def resolve_place(text: str, covered: tuple[CoveredArea, ...] = ()) -> Place:
 
 
 def _zip_place(zip_code: str) -> Place:
-    import zipcodes
-
-    hit = next((z for z in zipcodes.matching(zip_code) if z.get("lat") and z.get("long")), None)
-    if not hit:
+    area = zip_area(zip_code)
+    if not area:
         raise CityError(f"We could not find ZIP code {zip_code}. Check the five digits, or type a city like Houston, TX.")
-    return Place(f"ZIP {zip_code} ({string.capwords(hit['city'])}, {hit['state']})",
-                 float(hit["lat"]), float(hit["long"]))
+    return Place(f"ZIP {zip_code} ({string.capwords(area.city)}, {area.state})", area.latitude, area.longitude)
 
 
 def _split_state(text: str) -> tuple[str, str | None]:
@@ -157,15 +137,10 @@ def _split_state(text: str) -> tuple[str, str | None]:
 def _choose(candidates: list[_Candidate], typed: str, covered: tuple[CoveredArea, ...]) -> Place:
     """A city typed alone: inside the coverage first, then the most populous."""
     by_population = sorted(candidates, key=lambda c: (-c.population, c.state))
-    inside = [c for c in by_population if any(_miles(c.latitude, c.longitude, a.latitude, a.longitude) <= a.miles
+    inside = [c for c in by_population if any(miles_between(c.latitude, c.longitude, a.latitude, a.longitude) <= a.miles
                                               for a in covered)]
     chosen = (inside or by_population)[0]
     others = tuple(f"{_display(typed)}, {c.state}" for c in by_population if c is not chosen)
     return Place(f"{_display(typed)}, {chosen.state}", chosen.latitude, chosen.longitude,
                  alternatives=others[:MAX_ALTERNATIVES], state_chosen=True)
 
-
-def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 3958.8 * math.asin(math.sqrt(a))

@@ -18,7 +18,7 @@ from pathlib import Path
 import us
 
 from common import paths
-from common.geo import miles_between
+from common.geo import miles_between, zip_areas
 from common.places import STATE_CODES, CityError, parse_cities
 
 STATE_IDS = paths.DATA / "samhsa_state_ids.csv"
@@ -113,10 +113,7 @@ def samhsa_state_ids() -> dict[str, int]:
 def cover_circles(state: str, miles: float = COVER_MILES, margin: float = COVER_MARGIN_MILES) -> tuple[CoverCircle, ...]:
     """Distance searches that together reach every listing of a state: greedy centres on its ZIP
     code centroids, north to south, each covering the centroids within miles - margin."""
-    import zipcodes
-
-    points = sorted({(float(z["lat"]), float(z["long"])) for z in zipcodes.filter_by(state=state)
-                     if z.get("lat") and z.get("long")}, reverse=True)
+    points = sorted({(a.latitude, a.longitude) for a in zip_areas().values() if a.state == state}, reverse=True)
     reach, circles = miles - margin, []
     while points:
         lat, lon = points[0]
