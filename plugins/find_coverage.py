@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from common.geo import miles_between
 from common.typed_places import CoveredArea
 
 FINDTREATMENT = "https://findtreatment.gov/"
@@ -155,12 +156,6 @@ async def read_areas(db) -> CoverageIndex:
     if key is not None:
         _read[db.path] = (key, index)
     return index
-
-
-def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 3958.7613 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def summary(areas: tuple[Area, ...]) -> dict:

@@ -417,7 +417,8 @@ async def test_answers_match_the_raw_export(ds, db, params, code):
 def test_the_coverage_grid_finds_what_measuring_every_area_finds():
     """CoverageIndex looks only at the cells near a point; a national build has tens of thousands of
     areas. Its answers equal those of measuring the distance to every area."""
-    from plugins.find_coverage import Area, CoverageIndex, miles_between
+    from common.geo import miles_between
+    from plugins.find_coverage import Area, CoverageIndex
     rng = random.Random(5)
     areas = tuple(Area(f"Town {i}, XX", "XX", rng.uniform(25, 49), rng.uniform(-124, -67), rng.choice([10.0, 25.0]),
                        rng.randint(1, 300), (), "2023") for i in range(3000))
