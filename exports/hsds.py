@@ -31,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from common import paths
+from common.csv_cells import inert
+from common.writable import cannot_write, os_error_line
 from exports import hsds_official as official
 from exports.hsds_database import DatabaseError, read_database
 from exports.hsds_ids import NAMESPACE, hsds_id  # noqa: F401  (the ids' public home is this module too)
@@ -76,7 +78,9 @@ def _cell(value) -> str:
 
 
 def write_csv(path: Path, fields: list[str], rows: list[dict], resource: str) -> None:
-    """UTF-8 CSV with the official header (RFC 4180 quoting, CRLF line ends as Frictionless expects)."""
+    """UTF-8 CSV with the official header (RFC 4180 quoting, CRLF line ends as Frictionless expects);
+    a text cell that would start a spreadsheet formula is written inert (common/csv_cells.py), as
+    the server's CSVs are. The JSON documents keep the text as it is."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(fields)
@@ -84,7 +88,7 @@ def write_csv(path: Path, fields: list[str], rows: list[dict], resource: str) ->
             unknown = set(row) - set(fields)
             if unknown:
                 raise HsdsError(f"{resource}: fields {sorted(unknown)} are not in the official HSDS datapackage.json")
-            writer.writerow([_cell(row.get(field)) for field in fields])
+            writer.writerow([_cell(inert(row.get(field))) for field in fields])
 
 
 def write_json_documents(folder: Path, documents: list[dict]) -> None:
@@ -135,6 +139,10 @@ def export(db_path: Path, out: Path, spec_path: Path = SPEC_PATH) -> dict:
     spec = load_spec(spec_path)
     out = Path(os.path.abspath(out))  # "." or "data/hsds/" still have a folder name to put a temp beside
     _check_out(out)
+    problem = cannot_write(out.parent)  # the package is written beside --out, then renamed into place
+    if problem:
+        raise HsdsError(f"{problem}: the package is written there before it replaces {out.name}; make the folder "
+                        f"writable, or export elsewhere (make hsds HSDS_DIR=other/hsds). {out} is unchanged")
     try:
         tables, warnings = package_tables(read_database(db_path), spec)
     except (DatabaseError, RowError, TaxonomyError, SpecError) as exc:
@@ -172,6 +180,9 @@ def main(argv=None) -> int:
         result = export(args.db, args.out)
     except HsdsError as exc:
         print(f"hsds export failed: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the disk (full, gone read-only mid-export): one line; the old package stays
+        print(f"hsds export failed: {os_error_line(exc)}", file=sys.stderr)
         return 1
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)

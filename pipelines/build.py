@@ -29,6 +29,7 @@ from pipelines.build_lock import BuildLocked, build_lock
 from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
 from common.progress import Progress, Stopwatch
+from common.writable import cannot_write, os_error_line
 from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
 from pipelines.site_levels import judge_item, program_care_level_rows
 from pipelines.workers import WorkerCountError, Workers, chunked, worker_count
@@ -71,7 +72,12 @@ def build(feeds: list[Path], db_path: Path, *, code_reference: Path | None = Non
     for feed in feeds:
         if not feed.is_file():
             raise BuildError(f"feed {feed} not found: run `make crawl` first")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if sites is not None and not Path(sites).is_file():
+        raise BuildError(f"sites feed {sites} not found: run `make sites` first, or build without --sites")
+    problem = cannot_write(db_path.parent)  # creates the folder when missing
+    if problem:
+        raise BuildError(f"{problem}: the new database is written beside {db_path.name} there; make the folder "
+                         f"writable, or build elsewhere (make build DB=other/programs.db). {db_path} is unchanged")
     overrides = Overrides(allow_shrink, allow_rejects, fresh)
     try:
         with build_lock(db_path):
@@ -573,6 +579,9 @@ def main(argv=None) -> int:
                        fresh=args.fresh)
     except (BuildError, CodeReferenceError, WorkerCountError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the disk, not the data (full, gone read-only mid-build): one line
+        print(f"build failed: {os_error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"build interrupted: {args.db} is unchanged", file=sys.stderr)

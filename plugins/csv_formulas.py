@@ -1,7 +1,7 @@
-"""CSV cells that a spreadsheet would run as a formula are written inert (issue 15: a program
-named `=HYPERLINK("http://evil.example/","Call now")` came out of the CSV export as a live
-formula). As OWASP's "CSV Injection" page recommends, a cell starting with =, +, -, @, a tab or a
-carriage return gets a leading apostrophe, which spreadsheets show as text.
+"""CSV cells that a spreadsheet would run as a formula are written inert in every CSV the server
+writes (issue 15: a program named `=HYPERLINK("http://evil.example/","Call now")` came out of the
+CSV export as a live formula). The rule, shared with the HSDS export, is common/csv_cells.py: a
+text cell starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe.
 
 Every CSV Datasette writes (table and query pages, `_stream=1` included) goes through the
 `csv.writer` of datasette.views.base; this plugin gives that module a `csv` whose writer
@@ -15,14 +15,7 @@ import types
 
 import datasette.views.base as datasette_views
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(cell):
-    """The cell as a spreadsheet should show it: text that would start a formula gets a "'"."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
+from common.csv_cells import FORMULA_STARTS, inert  # noqa: F401  (the rule's names, here too)
 
 
 class InertWriter:

@@ -8,8 +8,10 @@ column answered 500).
   query string longer than MAX_QUERY_BYTES is a 400.
 - Time: a request that has not started its answer within REQUEST_SECONDS is cancelled and
   answered 503 (each SQL query also has Datasette's own sql_time_limit_ms; this bounds their sum).
-- Bad parameters Datasette reports as a 500 (unknown `_sort`/`_sort_desc` column, both at once)
-  are 400s (handle_exception).
+- Bad parameters Datasette reports as a 500 (unknown `_sort`/`_sort_desc` column, both at once, a
+  `_through` table with no foreign key to this one) are 400s (handle_exception, run before
+  plugins/error_page.py's so that the page it renders says 400). Parameters malformed on their
+  face are refused before Datasette sees them (plugins/bad_parameters.py).
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ MAX_IN_VALUES = 500
 MAX_ARGS = 100
 MAX_QUERY_BYTES = 16_000
 REQUEST_SECONDS = 10.0  # DIRECTORY_REQUEST_SECONDS in the environment sets another
-BAD_PARAMETER_MESSAGES = ("Cannot sort table by ", "Cannot use _sort and _sort_desc at the same time")
+BAD_PARAMETER_MESSAGES = ("Cannot sort table by ", "Cannot use _sort and _sort_desc at the same time",
+                          "Invalid _through - could not find corresponding foreign key")
 
 
 def request_seconds() -> float:
@@ -69,14 +72,14 @@ def budgeted_query(query_string: bytes) -> bytes:
     return query_string if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
 
-async def send_error(send, scope: dict, status: int, message: str) -> None:
+async def send_error(send, scope: dict, status: int, message: str, headers: tuple = ()) -> None:
     """A one-line answer: JSON for a .json path (as Datasette's errors), plain text otherwise."""
     if scope.get("path", "").endswith(".json"):
         body, kind = json.dumps({"ok": False, "error": message, "status": status}).encode(), b"application/json"
     else:
         body, kind = f"{status}: {message}\n".encode(), b"text/plain; charset=utf-8"
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *headers]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -118,7 +121,7 @@ def asgi_wrapper(datasette):
     return wrap
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def handle_exception(exception):
     """Datasette raises these request mistakes with status 500; they are the client's (400)."""
     message = getattr(exception, "message", None)

@@ -49,7 +49,7 @@ def with_headers(headers: list, csp: bytes) -> list:
     return [(k, v) for k, v in headers if k.lower() not in names] + ours
 
 
-@hookimpl
+@hookimpl(trylast=True)  # the outermost wrapper: the request budget's own 400/503 answers get the headers too
 def asgi_wrapper(datasette):
     def wrap(app):
         async def security_headers(scope, receive, send):

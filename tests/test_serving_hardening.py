@@ -108,6 +108,31 @@ def test_csv_cells_that_would_start_a_formula_are_inert(formula_db, path):
         assert "'=HYPERLINK(\"http://evil.example/\",\"Call now\")" in cells
 
 
+def test_the_hsds_export_writes_formula_like_text_inert_and_stays_valid(formula_db, tmp_path):
+    """The HSDS package's CSVs follow the server's rule (common/csv_cells.py); its JSON keeps the text."""
+    import json
+    import subprocess
+    import sys
+
+    from exports.hsds import export
+
+    export(formula_db, tmp_path / "hsds")
+    formula = '=HYPERLINK("http://evil.example/","Call now")'
+    tables = {p.name: list(csv.DictReader(io.StringIO(p.read_text(encoding="utf-8"))))
+              for p in (tmp_path / "hsds").glob("*.csv")}
+    [organization], [service], [location] = tables["organizations.csv"], tables["services.csv"], tables["locations.csv"]
+    assert organization["alternate_name"] == service["alternate_name"] == "'" + formula
+    live = [(name, cell) for name, rows in tables.items() for row in rows for cell in row.values()
+            if cell[:1] in ("=", "+", "@", "\t", "\r") or (cell[:1] == "-" and not cell[1:2].isdigit())]
+    assert live == []
+    assert location["longitude"] == "-95.36"  # a number stays a number
+    [document] = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "hsds" / "json").iterdir()]
+    assert document["alternate_name"] == formula
+    validated = subprocess.run([str(Path(sys.executable).parent / "frictionless"), "validate", "--json",
+                                str(tmp_path / "hsds" / "datapackage.json")], capture_output=True, text=True, timeout=300)
+    assert validated.returncode == 0 and json.loads(validated.stdout)["valid"], validated.stdout[:2000]
+
+
 # 3. Security headers.
 def test_every_answer_has_the_security_headers_and_inline_scripts_by_hash(small_db):
     for path in ["/", "/programs/programs", "/programs/programs.json", "/programs/programs.csv", "/-/versions.json"]:

@@ -21,6 +21,7 @@ from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
 from common.run_log import append_run, new_run, now
+from common.writable import cannot_write
 from crawler.contact import refusal_before_start
 from crawler.extensions import SafeFeed, safe_feed_settings
 
@@ -48,6 +49,16 @@ def show_monitors(crawler, stream) -> None:
         return
     for check in getattr(guard, "checks", []):
         print(f"  monitor {check.line()}", file=stream)
+
+
+def unwritable_feed(output: Path) -> str | None:
+    """Why the crawl could not write its feed (it writes beside --output, then renames), or None:
+    asked before the crawl, which otherwise fails on every item it scrapes."""
+    problem = cannot_write(output.parent)
+    if problem:
+        return (f"{problem}: the feed {output} is written there; make the folder writable, or crawl into "
+                f"another (--output, make crawl EXPORT_FEED=...). The previous feed, if any, is kept")
+    return None
 
 
 def scope_arguments(opts) -> dict:
@@ -107,7 +118,8 @@ class Command(ScrapyCommand):
         if opts.source is not None:
             spargs[getattr(crawler.spidercls, "source_argument", "source")] = opts.source
         refusal = refusal_before_start(crawler.spidercls, spargs, self.settings.get("CRAWLER_CONTACT"))
-        if refusal:  # a live crawl with no contact: nothing starts, nothing is logged
+        refusal = refusal or unwritable_feed(Path(opts.output))
+        if refusal:  # no contact for a live crawl, or a feed it cannot write: nothing starts, nothing is logged
             print(f"crawl refused ({crawler.spidercls.name}): {refusal}", file=sys.stderr)
             self.exitcode = 1
             return

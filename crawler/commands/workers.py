@@ -26,7 +26,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from common.run_log import append_run, new_run, now
-from crawler.commands.safecrawl import SummaryFields, scope_arguments
+from crawler.commands.safecrawl import SummaryFields, scope_arguments, unwritable_feed
 from crawler.contact import contact_problem
 from crawler.extensions import OFFLINE_HINT, unreachable
 from crawler.redis_server import redis_server
@@ -101,8 +101,8 @@ class Command(ScrapyCommand):
         except (TypeError, ValueError) as exc:
             self.fail(spidercls, published, spargs, started, f"the spider could not start: {exc}")
             return
-        refusal = contact_problem(spider, self.settings.get("CRAWLER_CONTACT"))
-        if refusal:  # a live crawl with no contact: no Redis, no worker, nothing logged
+        refusal = contact_problem(spider, self.settings.get("CRAWLER_CONTACT")) or unwritable_feed(published)
+        if refusal:  # no contact for a live crawl, or a feed it cannot write: no Redis, no worker, nothing logged
             print(f"crawl refused ({spidercls.name}): {refusal}", file=sys.stderr)
             self.exitcode = 1
             return
