@@ -107,7 +107,10 @@ def phone_rows(program: dict, service_id: str, texts: dict) -> list[dict]:
         # the number keeps its extension as it was written.
         ext = phone.extension or ""
         extension = int(ext) if ext.isdigit() and str(int(ext)) == ext else None
-        number = display.removesuffix(f" ext. {phone.extension}") if extension is not None else display
+        if extension is not None:
+            number = display.removesuffix(f" ext. {phone.extension}")
+        else:  # no extension ("ext. 0" is none: common.normalize.real_extension), or one kept as written
+            number = display if phone.extension else phone.display
         rows.append({"id": hsds_id("phone", program["id"], display), "service_id": service_id,
                      "number": number, "extension": extension, "type": "voice", "description": description})
     return rows

@@ -391,7 +391,7 @@ def test_an_extension_a_number_cannot_hold_whole_stays_with_the_phone_number():
     program = {"id": "p1", "phones": '["(713) 926-9491 ext. 3101", "(713) 926-9492 ext. 012", '
                                      '"(713) 529-0037 ext. 0"]', "intake_phone": None}
     assert [(r["number"], r["extension"]) for r in hsds_rows.phone_rows(program, "s1", texts)] == [
-        ("(713) 926-9491", 3101), ("(713) 926-9492 ext. 012", None), ("(713) 529-0037", 0)]
+        ("(713) 926-9491", 3101), ("(713) 926-9492 ext. 012", None), ("(713) 529-0037", None)]  # "ext. 0" is none
 
 
 def test_every_listed_and_intake_phone_is_exported(package, built_db):
