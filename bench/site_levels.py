@@ -9,12 +9,14 @@ Two labelled sets, each one HTML file per page and labels.csv (page, url, levels
 space-separated care-level slugs, empty for "states none":
 - tests/fixtures/sites/labelled/: the first set, the rules were tuned on all of it;
 - tests/fixtures/sites/labelled_2/: the second, written in batches (labels.csv's `batch` column),
-  each before any rule changed for it; the rules were tuned on its pages whose note does not
-  start "held-out", and the held-out pages are scored apart: the figure on pages the rules were
-  not tuned on.
-Each set is printed per level; the second also batch by batch and for its tuning and held-out
-pages, against the targets for pages not tuned on (precision 0.95, recall 0.85, all levels
-together). Exits 1 when a level is below the per-level targets (precision 0.95, recall 0.80) on
+  each scored once before any rule changed for it (those figures are in the folder's README);
+  the rules were tuned on its pages whose note does not start "held-out", and held-out pages
+  are scored apart: the figure on pages the rules were not tuned on. Since the seventh batch was
+  tuned on (its notes start "tuned on after one held-out scoring (seventh batch)"), every page of
+  it is tuned on and the set is checked whole; a new held-out batch is written and scored apart.
+Each set is printed per level; the second also batch by batch and, while it has held-out pages,
+for its tuning and held-out pages, against the targets for pages not tuned on (precision 0.95,
+recall 0.85, all levels together). Exits 1 when a level is below the per-level targets (precision 0.95, recall 0.80) on
 the pages the rules were tuned on (a set without held-out pages: all of it): a regression. The
 held-out figure is reported, not enforced: once a rule is tuned on it, it is no longer held out.
 --labelled DIR scores one folder alone.

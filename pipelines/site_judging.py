@@ -7,10 +7,13 @@ the spider (pipelines.site_levels turns a feed item into a Page); the words are 
 
 Precision first. A level counts only where the page speaks of the program itself: "we offer ...",
 "our IOP ...", "Ofrecemos un programa intensivo ambulatorio", "... is available on site", its
-clients taking part ("Most teens attend day treatment", "PHP clients start on Mondays") or
-admitted ("are admitted as inpatients"), a unit counted in beds ("is a 14-bed inpatient unit"), its
-own place after the level ("residential care with us", which outweighs an "after" before it), the
-lede under its own name as a heading ("A 96-bed hospital providing inpatient care"), the answer
+clients taking part ("Most teens attend day treatment", "PHP clients start on Mondays", "Most
+teens step down to the Adolescent Partial Hospitalization Program", "for parents and siblings of
+residential clients") or admitted ("are admitted as inpatients"), others sending patients to it
+("Clinicians can refer patients for inpatient admission"), a unit counted in beds ("is a 14-bed
+inpatient unit"), its own place after the level or after a list of levels ("residential care with
+us", which outweighs an "after" before it; "Day treatment (PHP), intensive outpatient and weekly
+counseling at our San Marcos office"), the lede under its own name as a heading ("A 96-bed hospital providing inpatient care"), the answer
 "Yes" to "Do you offer detox?" or any answer but "No" to a question about its own level ("How long
 is the day program?", "How long is I.O.P.?"), or a heading, list item, table row or schema.org service
 that is only the name of a level where the page shows it is the program's offer
@@ -19,7 +22,7 @@ It does not count when the clause negates it ("we do not offer residential care"
 puts it in the past ("Our residential program closed in 2022", "From 2008 to 2021 we operated a
 detox unit"), sends people elsewhere ("we can refer you to an IOP"), names where clients come from
 or what the level is compared with ("an alternative to inpatient care", "after residential
-treatment"), is part of another organisation's name ("Ben Taub Hospital's inpatient unit"), sits
+treatment", "When IOP isn't enough" is neither an offer nor a denial), is part of another organisation's name ("Ben Taub Hospital's inpatient unit"), sits
 in page furniture (the spider marks navigation, header, footer and sidebar text), or is on a
 blog-like page.
 """
@@ -85,18 +88,23 @@ class Verdict:
 
 
 def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
-    """Level phrases in text, longest first where they overlap; not_level phrases hide what they cover."""
+    """Level phrases in text, longest first where they overlap; not_level phrases hide what they
+    cover. A described level ("weekly family therapy") counts only where the text names no other
+    level: beside one it is part of that level's care."""
     voc = voc or load_vocabulary()
-    spans: list[tuple[int, int, str | None]] = []
-    for level, pattern in voc.levels:
-        spans += [(m.start(), m.end(), level) for m in pattern.finditer(text)]
+    spans: list[tuple[int, int, str | None, bool]] = []
+    for rows, described in ((voc.levels, False), (voc.described, True)):
+        for level, pattern in rows:
+            spans += [(m.start(), m.end(), level, described) for m in pattern.finditer(text)]
     for pattern in voc.not_levels:
-        spans += [(m.start(), m.end(), None) for m in pattern.finditer(text)]
-    kept: list[tuple[int, int, str | None]] = []
-    for start, end, level in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(end <= s or start >= e for s, e, _ in kept):
-            kept.append((start, end, level))
-    return [Mention(level, s, e) for s, e, level in sorted(kept) if level]
+        spans += [(m.start(), m.end(), None, False) for m in pattern.finditer(text)]
+    kept: list[tuple[int, int, str | None, bool]] = []
+    for start, end, level, described in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(end <= s or start >= e for s, e, _, _ in kept):
+            kept.append((start, end, level, described))
+    mentions = [Mention(level, s, e, described) for s, e, level, described in sorted(kept) if level]
+    named = {m.level for m in mentions if not m.described}
+    return [m for m in mentions if not m.described or not named - {m.level}]
 
 
 class _Judge:
@@ -135,8 +143,17 @@ class _Judge:
                 and not self.p["label_word"].match(low) and not find_mentions(word, self.voc))
 
     def mask(self, text: str) -> str:
-        """The text with neutral phrases blanked out (same length, so offsets hold)."""
-        return self.p["neutral"].sub(lambda m: " " * len(m.group()), text)
+        """The text with neutral phrases and inbound referrals ("Clinicians can refer patients
+        for ...") blanked out (same length, so offsets hold)."""
+        for kind in ("neutral", "referral_in"):
+            text = self.p[kind].sub(lambda m: " " * len(m.group()), text)
+        return text
+
+    def referred_in(self, sentence: str, start: int, m: Mention) -> bool:
+        """Others are told to send clients to the program for this level, named just after:
+        "Clinicians ... can refer patients for inpatient admission"."""
+        return any(re.fullmatch(r"(?:[\w’'-]+\s+){0,2}", sentence[r.end():m.start])
+                   for r in self.p["referral_in"].finditer(sentence, start, m.start))
 
     def clauses(self, masked: str) -> list[tuple[int, int]]:
         cuts = [0]
@@ -212,12 +229,14 @@ class _Judge:
                 covered |= {i for i, m in enumerate(mentions) if r.start() <= m.start < r.end()}
         return covered
 
-    def offered(self, pre: str, post: str, lead: str = "") -> bool:
-        """An offer cue before (subject then verb, or offer_alone) or just after the level phrase.
+    def offered(self, pre: str, post: str, lead: str = "", tail: str | None = None) -> bool:
+        """An offer cue before (subject then verb, or offer_alone) or just after the level phrase
+        or the list it is the first of (tail: the clause after the list's last level phrase).
         lead: the sentence before the clause, whose subject a clause may share ("We previously
         offered residential care, but now focus on outpatient therapy")."""
-        if (self.p["offer_alone"].search(pre) or self.p["offer_after"].match(post)
-                or self.p["own_place_after"].match(post)):
+        if self.p["offer_alone"].search(pre) or self.said_after(("offer_after", "own_place_after"), post, tail):
+            return True
+        if self.p["own_clients"].search(f"{pre[-60:]}§{post}"):  # "for parents ... of residential clients"
             return True
         if lead and self.p["offer_verb"].search(pre) and (self.p["subject"].search(lead) or self.speaks(lead)):
             return True
@@ -236,6 +255,28 @@ class _Judge:
             if frame and self.own_re.search(frame.group(1)):
                 return True
         return False
+
+    def said_after(self, kinds: tuple[str, ...], post: str, tail: str | None = None) -> bool:
+        """A cue of one of these "just after" kinds after the level phrase, or after the last of
+        the levels listed with it ("Day treatment (PHP), intensive outpatient and weekly counseling
+        at our San Marcos office": the place is said of all three)."""
+        return any(self.p[kind].match(text) for kind in kinds for text in (post, tail) if text is not None)
+
+    def list_tail(self, masked: str, mentions: list[Mention], i: int, end: int) -> str | None:
+        """The clause after the last level phrase listed with mention i ("detox, residential and
+        IOP", "Day treatment (PHP)"); None when no other level phrase follows it in a list. Between
+        two listed phrases only commas, brackets, slashes, and/or and up to two label words."""
+        last = i
+        for j in range(i + 1, len(mentions)):
+            gap = masked[mentions[last].end:mentions[j].start]
+            if mentions[j].start >= end or len(gap) > 30 or re.search(r"[.:!?;]", gap):
+                break
+            words = [w.lower() for w in re.findall(r"[\w’'-]+", gap)]
+            joiners = [w for w in words if w not in _POSSESSIVE_JOINERS]
+            if len(joiners) > 2 or not all(self.p["label_word"].match(w) for w in joiners):
+                break
+            last = j
+        return masked[mentions[last].end:end] if last != i else None
 
     # - sentences -
 
@@ -293,20 +334,36 @@ class _Judge:
             if not start <= m.start < end:
                 continue
             pre, post = masked[start:m.start], masked[m.end:end]
-            negated_after = self.p["negation_after"].match(post)
+            tail = self.list_tail(masked, mentions, i, end)
+            negated_after = self.said_after(("negation_after",), post, tail)
             negation = self.p["negation"].search(self.negation_scope(pre, masked[m.start:end], mentions))
             # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
-            # named before the referral is where clients come from, not where they are sent.
-            sent = referral and not (i in ours and m.end <= referral.start())
+            # named before the referral is where clients come from, not where they are sent; the
+            # level they come back to ("until you are ready to come back to outpatient") is its own.
+            sent = (referral and not (i in ours and m.end <= referral.start())
+                    and not self.p["return_to"].search(pre))
             if sent or negation or negated_after or past:
                 verdict.ruled_out.append(m)
                 if (not referral and (negated_after or past or self.says_not_offered(pre))
                         and not self.local(masked[start:end])):
                     verdict.denied.append(m)
-            elif i in ours or (not self.in_other_name(clause.sentence, m)
-                               and (i in ranged or self.p["own_place_after"].match(post) or not self.blocked(pre))
-                               and self.offered(pre, post, f"{clause.lead} {masked[:start]}".strip())):
+            elif (i in ours or self.referred_in(clause.sentence, start, m)
+                  or self.stated_here(clause, m, i in ranged, (pre, post, tail))):
                 verdict.stated.append(m)
+
+    def stated_here(self, clause: Clause, m: Mention, ranged: bool, around: tuple[str, str, str | None]) -> bool:
+        """A level phrase not ruled out is stated when it is not part of another's name, not
+        blocked (unless in a continuum, "from detox to IOP", or at the program's own place, "after
+        residential care with us") and offered. around: the clause before it, after it, and after
+        the list it opens (Judge.list_tail)."""
+        pre, post, tail = around
+        if self.in_other_name(clause.sentence, m):
+            return False
+        # Only its own place outweighs a blocker, not the list's: "After detox and residential care, IOP is
+        # available at our clinic" says where IOP is, and where its clients come from.
+        if not (ranged or self.p["own_place_after"].match(post) or not self.blocked(pre)):
+            return False
+        return self.offered(pre, post, f"{clause.lead} {clause.masked[:clause.start]}".strip(), tail)
 
     def local(self, clause: str) -> bool:
         """The clause limits what it says to one place ("at this location", "in Frisco"): a

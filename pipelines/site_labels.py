@@ -10,7 +10,9 @@ where the page shows it is the program's own offer. Called by pipelines.site_jud
 
 A label counts when
 - it is the page's title (h1) — a program's page about that level — or its subtitle (a heading
-  just under the h1, not the first of a series of level headings that explain one each);
+  just under the h1, not the first of a series of level headings that explain one each), or the
+  line under the h1 of the site's home page (its hero: "Social-model detox and 28-day residential
+  treatment for men");
 - it sits under a heading or after a lead-in that introduces the program's offerings ("Levels of
   Care", "Programs for Teens", "Nuestros servicios", "Services at this location:"), that is the
   program's own name (the lede of its home page), or that names one of its places ("Downtown
@@ -19,14 +21,17 @@ A label counts when
 and not when its section declines something ("We do not provide these levels of care"), a
 sentence of the section rules the level out, or the label itself negates or refers.
 A table row counts by its marks: a level in the first cells and ✓/Yes/Enrolling in a later one;
-✗/No/Referral/Closed there says the program does not offer it.
+✗/No/Referral/Closed there says the program does not offer it. A row whose first cell is a level's
+name and whose later cells describe it in words is a label ("Outpatient | 1 | One or two sessions a
+week"). A card of a series of level cards may describe its level rather than name it ("Therapy" /
+"Weekly · 50 minutes": outpatient care, a described_level phrase of the data).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
+from pipelines.site_page import Block, Finding, Mention, Page, is_home, quote, split_sentences
 from pipelines.site_vocabulary import place_names
 
 LABEL_MAX_WORDS = 14
@@ -67,7 +72,7 @@ def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | No
     for m in mentions:
         rest[m.start:m.end] = " " * (m.end - m.start)
     for word in re.findall(r"[\w’'&+-]+", _without_places("".join(rest))):
-        low = word.lower()
+        low = word.lower().removesuffix("’s").removesuffix("'s")  # "Children’s Outpatient", "Women's IOP"
         if judge.p["label_word"].match(low) or judge.p["label_word"].match(low.strip("-/")):
             continue
         if word.isdigit() or judge.is_own_word(word) or low in place_names() or _LABEL_EXTRA.match(low):
@@ -83,28 +88,41 @@ def _negates_or_refers(judge, text: str) -> bool:
     return bool(judge.p["negation"].search(masked) or judge.p["referral"].search(masked))
 
 
-def label_mentions(judge, text: str) -> list[Mention]:
+def label_mentions(judge, text: str, described: bool = False) -> list[Mention]:
     """The level phrases of a text that is only a level's name (with words such as "program",
     "adult", "virtual", a place or the site's own name around it), that opens with one as a
     term before its description ("Partial Hospitalization (PHP): six hours a day"), or that is
     one with a remark in brackets naming no level ("Residential treatment (30–90 days)"); [] for
-    any other text."""
+    any other text. A described level ("Weekly family therapy") is no level's name: it is a
+    label only when `described` (a card of a series of level cards, _described_card)."""
     if text.rstrip().endswith("?"):
         return []
     if len(_WORD.findall(text)) <= LABEL_MAX_WORDS:
-        mentions = judge.mentions(text)
+        mentions = [m for m in judge.mentions(text) if described or not m.described]
         if mentions and _only_label_words(judge, text, mentions) and not _negates_or_refers(judge, text):
             return mentions
-    listed = _listed_labels(judge, text)
+    listed = _listed_labels(judge, text, described) or _row_label(judge, text, described)
     if listed:
         return listed
     aside = _ASIDE.match(text)
     if aside and not judge.mentions(aside.group("aside")) and not _negates_or_refers(judge, aside.group("aside")):
-        return label_mentions(judge, aside.group("term"))
+        return label_mentions(judge, aside.group("term"), described)
     term = _TERM.match(text)
     if not term or _negates_or_refers(judge, term.group("rest")) or judge.mentions(term.group("rest")):
         return []
-    return label_mentions(judge, term.group("term"))
+    return label_mentions(judge, term.group("term"), described)
+
+
+def _row_label(judge, text: str, described: bool = False) -> list[Mention]:
+    """A table row whose first cell is a level's name and whose later cells describe it in words
+    ("Outpatient | 1 | One or two sessions a week | As long as needed"): the first cell's levels,
+    unless a later cell names a level, negates, refers or is a no_mark ("—", "Referral")."""
+    first, cell, rest = text.partition(ROW_CELL)
+    if not cell or judge.mentions(rest) or _negates_or_refers(judge, rest):
+        return []
+    if any(judge.p["no_mark"].match(later) for later in rest.split(ROW_CELL)):
+        return []
+    return label_mentions(judge, first, described)
 
 
 def tagline_mentions(judge, text: str) -> list[Mention]:
@@ -123,7 +141,7 @@ def tagline_mentions(judge, text: str) -> list[Mention]:
     return label_mentions(judge, match.group("term"))
 
 
-def _listed_labels(judge, text: str) -> list[Mention]:
+def _listed_labels(judge, text: str, described: bool = False) -> list[Mention]:
     """Levels of a short list of labels ("Detox · Residential · PHP", "Outpatient counseling, DWI
     classes", "Outpatient counseling. Closed Fridays."): every piece naming a level is a label,
     the others are short and neither negate nor refer."""
@@ -137,21 +155,29 @@ def _listed_labels(judge, text: str) -> list[Mention]:
             if len(_WORD.findall(piece)) > 5 or _negates_or_refers(judge, piece):
                 return []
             continue
-        labels = label_mentions(judge, piece)
+        labels = label_mentions(judge, piece, described)
         if not labels:
             return []
-        found += [Mention(m.level, at + m.start, at + m.end) for m in labels]
+        found += [Mention(m.level, at + m.start, at + m.end, m.described) for m in labels]
     return found
 
 
-def is_location_heading(judge, text: str) -> bool:
+def _addressed(name: str, intro: list[str]) -> bool:
+    """The name is the town of a postal address under it ("Aliquippa" over "2201 Sheffield Road,
+    Aliquippa, PA 15001"): a place, whether or not the place list knows it."""
+    town = re.compile(rf"\d[^|]*\b{re.escape(name)},?\s+[A-Z]{{2}}\b(?:\s+\d{{5}})?")
+    return any(town.search(text) for text in intro)
+
+
+def is_location_heading(judge, text: str, intro: list[str] | tuple = ()) -> bool:
     """A heading naming one of the program's places ("Downtown office", "San Antonio Campus",
-    "Phoenix"): on a page of locations, what is listed under it is offered there."""
+    "Phoenix", or the town of the address under it, intro being the text under the heading): on
+    a page of locations, what is listed under it is offered there."""
     text = text.strip().rstrip(":").strip()
     words = re.findall(r"[\w’'&+-]+", text)
     if not words or len(words) > 5 or judge.mentions(text) or _negates_or_refers(judge, text):
         return False
-    if judge.p["location_word"].match(words[-1].lower()):
+    if judge.p["location_word"].match(words[-1].lower()) or _addressed(text, list(intro)):
         return True
     return all(w.lower() in place_names() or judge.p["region_word"].match(w.lower())
                for w in re.findall(r"[\w’'&+-]+", _without_places(text)))
@@ -273,17 +299,20 @@ def _ancestors(blocks: list[Block], i: int) -> list[tuple[str, list[str]]]:
 
 
 def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -> bool:
-    """A label counts on the page's title, under an offer heading or lead-in or the program's own
-    name, or where its section has the program speaking of itself; never in a section that
-    declines something."""
+    """A label counts on the page's title or the line just under it, under an offer heading or
+    lead-in or the program's own name, or where its section has the program speaking of itself;
+    never in a section that declines something."""
     if any(declines(judge, b.text) for b in context if b.kind != "heading"):
         return False
     block, outline = blocks[i], _ancestors(blocks, i)
     if block.kind == "heading" and (block.heading == 1 or _is_subtitle(judge, blocks, i)):
         return True
+    if _is_hero_line(judge, blocks, i):
+        return True
     if block.lead_in and is_offer_heading(judge, block.lead_in):
         return True
-    if outline and any(test(judge, outline[0][0]) for test in (is_offer_heading, is_own_heading, is_location_heading)):
+    if outline and (any(test(judge, outline[0][0]) for test in (is_offer_heading, is_own_heading))
+                    or is_location_heading(judge, *outline[0])):
         return True
     if any(own_voice(judge, b.text) for b in context if b.kind != "item") or own_voice(judge, block.text):
         return True
@@ -304,10 +333,47 @@ def _is_subtitle(judge, blocks: list[Block], i: int) -> bool:
                    for b in blocks[i + 1:])
 
 
+def _is_hero_line(judge, blocks: list[Block], i: int) -> bool:
+    """The line just under the h1 of the site's home page, its hero: what the program is ("Recovery
+    starts here" / "Social-model detox and 28-day residential treatment for men"), whatever the h1
+    says, unless it asks a question; not a table row."""
+    if not _is_lede(blocks, i) or ROW_CELL in blocks[i].text or not is_home(judge.page.url):
+        return False
+    return blocks[i - 1].heading == 1 and not blocks[i - 1].text.rstrip().endswith("?")
+
+
 def _is_lede(blocks: list[Block], i: int) -> bool:
     """The paragraph just under a heading: where a page (or a card under its title) says in one
     line what it is about."""
     return blocks[i].kind == "para" and i > 0 and blocks[i - 1].kind == "heading"
+
+
+def _card_text(blocks: list[Block], i: int) -> str | None:
+    """A heading and the first sentence of the paragraph under it, joined by a dash, as the card
+    reads ("Therapy — Weekly · 50 minutes"); None when no paragraph follows the heading."""
+    if blocks[i].kind != "heading" or i + 1 >= len(blocks) or blocks[i + 1].kind != "para":
+        return None
+    return f"{blocks[i].text} — {split_sentences(blocks[i + 1].text)[0]}"
+
+
+def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
+    """The level a card names by describing it, in a series of level cards: a heading naming no
+    level ("Therapy") whose first line completes a level phrase ("Weekly · 50 minutes" makes
+    "Therapy — Weekly", outpatient care), when another heading of its rank in the same section is
+    a level's name ("Day Treatment", "IOP"). Offsets are the card text's."""
+    card = _card_text(blocks, i)
+    if card is None or judge.mentions(blocks[i].text):
+        return []
+    rank, siblings = blocks[i].heading, []
+    for direction in (-1, 1):
+        j = i + direction
+        while 0 <= j < len(blocks) and not (blocks[j].kind == "heading" and blocks[j].heading < rank):
+            if blocks[j].kind == "heading" and blocks[j].heading == rank:
+                siblings.append(blocks[j].text)
+            j += direction
+    if not any(label_mentions(judge, text) for text in siblings):
+        return []
+    return [m for m in label_mentions(judge, card, described=True) if m.described]
 
 
 def _label_quote(blocks: list[Block], i: int) -> str:
@@ -332,7 +398,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     for i, block in enumerate(blocks):
         mentions = label_mentions(judge, block.text)
         if not mentions and (block.kind == "heading" or _is_lede(blocks, i)):
-            mentions = tagline_mentions(judge, block.text)
+            mentions = tagline_mentions(judge, block.text) or _described_card(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
         start, stop = ranges[i]

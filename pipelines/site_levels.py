@@ -34,6 +34,7 @@ from urllib.parse import quote, urlsplit
 from common.page_reading import read_page
 
 from pipelines.site_judging import Block, Finding, Page, state_levels
+from pipelines.site_page import is_home
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary
 from pipelines.structured_data import descriptions, extract_structured, json_objects, offered_services
 
@@ -84,9 +85,11 @@ def _blog_type(item: dict, voc: Vocabulary) -> str | None:
 def blog_reason(item: dict, voc: Vocabulary | None = None) -> str | None:
     """Why a page (a provider_sites feed item) reads as a post about treatment in general rather
     than a page about the program: its path, its schema.org type, its publication date, or the
-    class its CMS gives posts."""
+    class its CMS gives posts. On the site's home page a schema.org type is no reason: a CMS's
+    front page lists its own articles so (Joomla's featured view marks each a BlogPosting in a Blog)."""
     voc = voc or load_vocabulary()
-    reason = _blog_path(item.get("url") or "", voc) or _blog_type(item, voc)
+    url = item.get("url") or ""
+    reason = _blog_path(url, voc) or (None if is_home(url) else _blog_type(item, voc))
     if reason:
         return reason
     if "article:published_time" in (item.get("meta") or {}):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 MAX_QUOTE = 300
 _ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Dra|Mr|Mrs|Ms|St|Sr|Sra|Jr|Inc|Ltd|Co|vs|approx|Ave|Blvd|Rd|Ste|Mt|Ft)"
@@ -58,6 +59,12 @@ class Mention:
     level: str
     start: int
     end: int
+    described: bool = False  # a described_level phrase ("weekly individual therapy"), not the level's name
+
+
+def is_home(url: str) -> bool:
+    """The site's home page: its root, or the root's index file."""
+    return bool(re.fullmatch(r"/?(?:index\.\w+)?", urlsplit(url).path))
 
 
 def norm(text: str) -> str:

