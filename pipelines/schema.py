@@ -168,5 +168,12 @@ def index(db: sqlite_utils.Database) -> None:
     db["program_changes"].create_index(["changed_at"])
     programs.create_index(["status"])
     programs.create_index(["telehealth"])
+    # The column facets (city, telehealth) of a page whose filter names programs by id (a national
+    # array filter, plugins/array_filter.py) read this index instead of each program's row.
+    programs.create_index(["id", "city", "telehealth"])
+    # The near-me search (canned queries nearby and nearby_counts, /find) reads the programs in its
+    # bounding box from this index alone: the box, whether listed, and what it carries on.
+    programs.create_index(["latitude", "longitude", "status", "telehealth", "id", "name"],
+                          index_name="idx_programs_near")
     db["program_facet_values"].create_index(["facet", "value", "program_id"])
     programs.enable_fts(FTS_COLUMNS, fts_version="FTS5", tokenize="porter")

@@ -10,29 +10,37 @@ Configure it in metadata.yml as `- values: care_levels`, or ask for it with `?_f
 On the programs table, `?_facet_array=` of one of these columns (Datasette's own array facet, the
 URL people know) is answered by this facet too: same counts, from the index.
 
-Filters: `care_levels__arraycontains=iop` stays Datasette's own filter (json_each on each row it
-checks). When array filters are a page's only filters (array_filters_only), an equivalent
-`id in (select program_id from program_facet_values ...)` is added beside it, so SQLite checks the
-JSON only of the programs the index names, not of every row of the country (the home page links
-to the national IOP list); and the values facets of that page count from the index alone.
+Filters: when array filters on indexed columns are a page's only filters (array_filters_only;
+the home page links to the national IOP list), `care_levels__arraycontains=iop` is answered from
+program_facet_values too (plugins/array_filter.py: the same programs, no JSON read; this module's
+ASGI wrapper says per request where it applies), and the values facets of that page count from
+bitmaps of the index held in memory (plugins/value_sets.py), or from the index alone until those
+are read. Beside another filter (a city, a search) Datasette's own JSON filter stays: SQLite starts
+from the other filter's index and reads the JSON of a few rows only.
 """
 from __future__ import annotations
 
 import re
+import weakref
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.database import QueryInterrupted
-from datasette.filters import FilterArguments
-from datasette.utils import path_with_added_args, path_with_removed_args
+from datasette.utils import path_with_added_args, path_with_removed_args, tilde_decode
 
 from common.vocab import FACET_ARRAYS
+from plugins import array_filter, value_sets
+
+array_filter.install()
 
 VALUES_TABLE = "program_facet_values"
 # The programs table page, as HTML, JSON or CSV, in whatever database file it is served from
 # (the path after base_url).
 PROGRAMS_TABLE_PATH = re.compile(r"^/[^/]+/programs(?:\.(?:json|csv))?$")
+# The same page in any format (the array filter applies to all): the database's name in group 1.
+PROGRAMS_TABLE_ANY = re.compile(r"^/([^/]+)/programs(?:\.\w+)?$")
+_HAS_INDEX: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Database -> has VALUES_TABLE
 COUNTS_TABLE = "facet_counts"
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 # Arguments of a table page that change how it is shown, not which rows it counts.
@@ -43,16 +51,16 @@ PRESENTATION_ARGS = frozenset({
 })
 
 
-def array_filters_only(query_string: str) -> list[tuple[str, str]] | None:
+def array_filters_only(query_string: str, paging: bool = False) -> list[tuple[str, str]] | None:
     """[(column, value)] when every filter of a programs table page is `<column>__arraycontains=`
     on an indexed array column (and there is at least one); None when any other argument could
-    change which programs it counts (a city, a search, `_where`, a next page...)."""
+    change which programs it counts (a city, a search, `_where`, a next page unless `paging`...)."""
     filters = []
     for key, value in parse_qsl(query_string, keep_blank_values=True):
         column, _, op = key.rpartition("__")
         if op == "arraycontains" and column in FACET_ARRAYS:
             filters.append((column, value))
-        elif key not in PRESENTATION_ARGS:
+        elif key not in PRESENTATION_ARGS and not (paging and key == "_next"):
             return None
     return filters or None
 
@@ -80,59 +88,70 @@ class ValuesFacet(Facet):
                 configs.append(source_and_config)
         return configs
 
+    def _query(self, column: str, only_arrays, size: int) -> tuple[str, dict]:
+        """SQL counting the values of `column` among the page's programs (the national counts when
+        the page has no filter)."""
+        if only_arrays:
+            # The same programs as the page's filter, found in the index alone: no JSON read.
+            ids, params = _programs_with_all(only_arrays, "_values_")
+            return (f"select value, count(*) as count from {VALUES_TABLE} "
+                    f"where facet = :_facet_column and program_id in ({ids}) "
+                    f"group by value order by count desc, value limit {size + 1}"), {**params, "_facet_column": column}
+        if _WHERE.search(self.sql):
+            return (f"select value, count(*) as count from {VALUES_TABLE} "
+                    f"where facet = :_facet_column and program_id in (select id from ({self.sql})) "
+                    f"group by value order by count desc, value limit {size + 1}"), \
+                {**(self.params if isinstance(self.params, dict) else {}), "_facet_column": column}
+        return (f"select value, count from {COUNTS_TABLE} where facet = :_facet_column "
+                f"order by count desc, value limit {size + 1}"), {"_facet_column": column}
+
+    async def _counts(self, column: str, only_arrays, size: int) -> list[tuple[str, int]] | None:
+        """[(value, programs)] of `column`, at most size + 1, most first; None when it timed out.
+        With array filters only, from the build's bitmaps once they are read (plugins/value_sets.py)."""
+        if only_arrays:
+            sets = value_sets.ready(self.ds.get_database(self.database))
+            if sets is not None:
+                return sets.counts(only_arrays, column)[:size + 1]
+        sql, params = self._query(column, only_arrays, size)
+        try:
+            rows = await self.ds.execute(self.database, sql, params, truncate=False,
+                                         custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+        except QueryInterrupted:
+            return None
+        return [(str(row["value"]), row["count"]) for row in rows.rows]
+
+    def _value(self, column: str, value: str, count: int, pairs) -> dict:
+        selected = (f"{column}__arraycontains", value) in pairs
+        change = path_with_removed_args if selected else path_with_added_args
+        return {
+            "value": value,
+            "label": value,
+            "count": count,
+            # As Datasette's own facets: the request's path (base_url off, plugins/base_url.py)
+            # with base_url put back.
+            "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(
+                change(self.request, {f"{column}__arraycontains": value}))),
+            "selected": selected,
+        }
+
     async def facet_results(self):
         results, timed_out = [], []
         size = self.get_facet_size()
         pairs = self.get_querystring_pairs()
+        only_arrays = array_filters_only(self.request.query_string) if _WHERE.search(self.sql) else None
         for source_and_config in self.get_configs():
-            config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
-            filtered = bool(_WHERE.search(self.sql))
-            only_arrays = array_filters_only(self.request.query_string) if filtered else None
-            if only_arrays:
-                # The same programs as the page's filter, found in the index alone: no JSON read.
-                ids, params = _programs_with_all(only_arrays, "_values_")
-                sql = (f"select value, count(*) as count from {VALUES_TABLE} "
-                       f"where facet = :_facet_column and program_id in ({ids}) "
-                       f"group by value order by count desc, value limit {size + 1}")
-                params["_facet_column"] = column
-            elif filtered:
-                sql = (f"select value, count(*) as count from {VALUES_TABLE} "
-                       f"where facet = :_facet_column and program_id in (select id from ({self.sql})) "
-                       f"group by value order by count desc, value limit {size + 1}")
-                params = {**(self.params if isinstance(self.params, dict) else {}), "_facet_column": column}
-            else:
-                sql = (f"select value, count from {COUNTS_TABLE} where facet = :_facet_column "
-                       f"order by count desc, value limit {size + 1}")
-                params = {"_facet_column": column}
-            try:
-                rows = await self.ds.execute(self.database, sql, params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
-            except QueryInterrupted:
+            column = source_and_config["config"].get("column") or source_and_config["config"]["simple"]
+            counts = await self._counts(column, only_arrays, size)
+            if counts is None:
                 timed_out.append(column)
                 continue
-            values = []
-            for row in rows.rows[:size]:
-                value = str(row["value"])
-                selected = (f"{column}__arraycontains", value) in pairs
-                change = path_with_removed_args if selected else path_with_added_args
-                values.append({
-                    "value": value,
-                    "label": value,
-                    "count": row["count"],
-                    # As Datasette's own facets: the request's path (base_url off, plugins/base_url.py)
-                    # with base_url put back.
-                    "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(
-                        change(self.request, {f"{column}__arraycontains": value}))),
-                    "selected": selected,
-                })
             results.append({
                 "name": column,
                 "type": self.type,
-                "results": values,
+                "results": [self._value(column, value, count, pairs) for value, count in counts[:size]],
                 "hideable": source_and_config["source"] != "metadata",
                 "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_values": column})),
-                "truncated": len(rows.rows) > size,
+                "truncated": len(counts) > size,
             })
         return results, timed_out
 
@@ -140,25 +159,6 @@ class ValuesFacet(Facet):
 @hookimpl
 def register_facet_classes():
     return [ValuesFacet]
-
-
-@hookimpl
-def filters_from_request(request, database, table, datasette):
-    if table != "programs":
-        return None
-    wanted = array_filters_only(request.query_string)
-    if not wanted:
-        # Beside another filter (a city, a state, a search) SQLite starts from that one's index,
-        # and the list of every matching id nationally would cost more than it saves.
-        return None
-
-    async def index_prefilter():
-        if not await datasette.get_database(database).table_exists(VALUES_TABLE):
-            return None
-        ids, params = _programs_with_all(wanted, "_prefilter_")
-        return FilterArguments([f"id in ({ids})"], params)  # no description: Datasette's filter describes it
-
-    return index_prefilter
 
 
 def route_path(path: str, base_url: str) -> str:
@@ -176,15 +176,43 @@ def array_facets_to_values(query_string: bytes) -> bytes:
                       for key, value in pairs]).encode("latin-1")
 
 
+async def has_index(datasette, database: str) -> bool:
+    """Whether the served database `database` (a build: live_swap.py serves each as its own
+    Database) has the index table; asked once per build."""
+    db = datasette.databases.get(database)
+    if db is None:
+        return False
+    known = _HAS_INDEX.get(db)
+    if known is None:
+        known = _HAS_INDEX[db] = await db.table_exists(VALUES_TABLE)
+        if known:
+            value_sets.ready(db)  # the facet bitmaps, read in the background from now on
+    return known
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     """Datasette's array facet over the programs table parses every row's JSON and times out
-    nationally (DESIGN.md); the values facet gives the same counts from an index."""
+    nationally (DESIGN.md); the values facet gives the same counts from an index. Its array
+    filter reads the JSON too: plugins/array_filter.py answers it from the index, for a request
+    on a programs table whose database has it and whose only filters are array filters."""
     def wrap(app):
         async def programs_array_facets_from_index(scope, receive, send):
-            if (scope.get("type") == "http" and scope.get("query_string")
-                    and PROGRAMS_TABLE_PATH.match(route_path(scope.get("path", ""), datasette.setting("base_url")))):
+            table = scope.get("type") == "http" and PROGRAMS_TABLE_ANY.match(
+                route_path(scope.get("path", ""), datasette.setting("base_url")))
+            if not table:
+                await app(scope, receive, send)
+                return
+            if scope.get("query_string") and PROGRAMS_TABLE_PATH.match(table.group(0)):
                 scope = dict(scope, query_string=array_facets_to_values(scope["query_string"]))
-            await app(scope, receive, send)
+            # Beside another filter (a city, a search) SQLite starts from that one's index and reads the
+            # JSON of a few rows: listing every program of the value nationally would cost more.
+            indexed = await has_index(datasette, tilde_decode(table.group(1))) and bool(
+                array_filters_only(scope.get("query_string", b"").decode("latin-1"), paging=True))
+            token = array_filter.indexed.set(indexed)
+            try:
+                await app(scope, receive, send)
+            finally:
+                array_filter.indexed.reset(token)
         return programs_array_facets_from_index
     return wrap

@@ -1,0 +1,133 @@
+"""The national array-filter pages answered from the index (plugins/array_filter.py, plugins/value_sets.py,
+plugins/facets.py) answer exactly what Datasette's own JSON filter and facets answer: the same rows in
+the same order, the same count, the same facet values and counts, on the Houston/Dallas build.
+
+"Datasette's own" is the same page with `_where=1` added: a filter that changes no row, so the page is
+no longer one of array filters only and Datasette filters by json_each, as before this index."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from datasette.app import Datasette
+
+from common import serving
+from common.vocab import FACET_ARRAYS
+from plugins import value_sets
+
+ROOT = Path(__file__).resolve().parent.parent
+FILTER_SETS = [
+    {"care_levels__arraycontains": "iop"},
+    {"care_levels_any__arraycontains": "residential", "payment__arraycontains": "Medicaid"},
+    {"languages__arraycontains": "Spanish"},
+    {"facility_type__arraycontains": "MH", "ages__arraycontains": "Adults", "medications__arraycontains": "Naltrexone"},
+    {"care_levels__arraycontains": "no-such-level"},
+]
+
+
+async def fresh(db_path: Path) -> Datasette:
+    ds = Datasette(**serving.datasette_options(db_path))
+    await ds.invoke_startup()
+    assert (await ds.client.get("/-/versions.json")).status_code == 200  # plugins/live_swap.py pins the build
+    return ds
+
+
+async def bitmaps_read(ds) -> value_sets.ValueSets:
+    db = ds.get_database("programs")
+    for _ in range(200):
+        sets = value_sets.ready(db)
+        if sets is not None:
+            return sets
+        await asyncio.sleep(0.05)
+    raise AssertionError("the facet bitmaps were not read within 10 s")
+
+
+async def page(ds, filters: dict, **more) -> dict:
+    response = await ds.client.get("/programs/programs.json?" + urlencode({**filters, "_size": "max", **more}))
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def facet_counts(data: dict) -> dict:
+    return {name: ([(r["value"], r["count"]) for r in facet["results"]], facet["truncated"])
+            for name, facet in data["facet_results"].items()}
+
+
+async def assert_same_as_datasettes(ds, filters: dict) -> dict:
+    indexed, own = await page(ds, filters), await page(ds, filters, _where="1")
+    assert "json_each" not in indexed["query"]["sql"] and "program_facet_values" in indexed["query"]["sql"]
+    assert "json_each" in own["query"]["sql"]
+    assert indexed["rows"] == own["rows"]
+    assert indexed["filtered_table_rows_count"] == own["filtered_table_rows_count"] == len(own["rows"])
+    assert indexed["human_description_en"] == own["human_description_en"]
+    assert facet_counts(indexed) == facet_counts(own)
+    return indexed
+
+
+@pytest.mark.parametrize("filters", FILTER_SETS)
+async def test_national_array_filter_pages_answer_as_datasettes_own_filter(built_db, filters):
+    ds = await fresh(built_db)
+    await bitmaps_read(ds)
+    data = await assert_same_as_datasettes(ds, filters)
+    if "no-such-level" not in str(filters):
+        assert data["rows"] and data["facet_results"]["care_levels"]["results"]
+
+
+@pytest.mark.parametrize("filters", FILTER_SETS[:2])
+async def test_before_the_bitmaps_are_read_the_facets_count_from_the_index_in_sql(built_db, filters):
+    ds = await fresh(built_db)
+    value_sets._builds[ds.get_database("programs")] = value_sets.FAILED  # as if they could not be read
+    await assert_same_as_datasettes(ds, filters)
+
+
+async def test_the_next_page_of_a_national_list_is_the_same_page_as_datasettes(built_db):
+    ds = await fresh(built_db)
+    first = await page(ds, {"care_levels__arraycontains": "iop"}, _size="5")
+    assert first["next"]
+    indexed = await page(ds, {"care_levels__arraycontains": "iop"}, _size="5", _next=first["next"])
+    own = await page(ds, {"care_levels__arraycontains": "iop"}, _size="5", _next=first["next"], _where="1")
+    assert "program_facet_values" in indexed["query"]["sql"] and "json_each" in own["query"]["sql"]
+    assert indexed["rows"] == own["rows"] and indexed["rows"] != first["rows"]
+
+
+async def test_beside_a_city_the_array_filter_stays_datasettes_json(built_db):
+    """A city's index already narrows the rows to a few: listing every program of the value nationally
+    would cost more than reading those rows' JSON."""
+    ds = await fresh(built_db)
+    data = await page(ds, {"city": "Houston", "care_levels__arraycontains": "iop"})
+    assert "json_each" in data["query"]["sql"] and data["rows"]
+
+
+def test_bitmaps_count_what_the_json_arrays_hold(built_db):
+    """ValueSets.counts against json_each over the programs' own arrays, every value of every column."""
+    conn = sqlite3.connect(f"file:{built_db}?immutable=1", uri=True)
+    sets = value_sets.ValueSets.read(conn)
+    for filters in ([], [("care_levels", "iop")], [("care_levels_any", "residential"), ("payment", "Medicaid")]):
+        where = " and ".join(f"exists (select 1 from json_each(p.[{c}]) f where f.value = ?)"
+                             for c, _ in filters) or "1"
+        for column in FACET_ARRAYS:
+            expected = conn.execute(
+                f"select j.value, count(distinct p.id) as n from programs p, json_each(p.[{column}]) j "
+                f"where j.type = 'text' and {where} group by j.value order by n desc, j.value",
+                [v for _, v in filters]).fetchall()
+            assert sets.counts(filters, column) == expected, (filters, column)
+    assert sets.counts([("care_levels", "iop")], "payment") and not sets.counts([("care_levels", "nothing")], "payment")
+    conn.close()
+
+
+async def test_a_programs_table_without_the_index_is_filtered_by_its_json(tmp_path):
+    path = tmp_path / "plain.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table programs (id text primary key, name text, care_levels text)")
+    conn.executemany("insert into programs values (?, ?, ?)",
+                     [("a", "A", '["iop", "php"]'), ("b", "B", '["php"]'), ("c", "C", '["iop"]')])
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(path)], plugins_dir=str(ROOT / "plugins"))
+    await ds.invoke_startup()
+    response = await ds.client.get("/plain/programs.json?care_levels__arraycontains=iop&_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    assert [row["id"] for row in response.json()] == ["a", "c"]
