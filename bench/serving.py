@@ -128,6 +128,18 @@ class Server:
         self.startup_seconds = time.perf_counter() - started
         return self
 
+    def serving_processes(self) -> int:
+        """How many processes answer requests: uvicorn's workers (its children started by
+        multiprocessing), or 1 when `make serve` runs a single process."""
+        import psutil
+
+        try:
+            tree = psutil.Process(self.process.pid).children(recursive=True)
+            workers = [p for p in tree if "spawn_main" in " ".join(p.cmdline())]
+        except psutil.Error:
+            return 0
+        return len(workers) or 1
+
     def _wait_until_answering(self, deadline: float) -> None:
         import httpx
 
