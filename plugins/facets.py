@@ -161,6 +161,17 @@ def register_facet_classes():
     return [ValuesFacet]
 
 
+@hookimpl
+def startup(datasette):
+    """Start reading the facet bitmaps of every served database that has the index, so that they
+    are ready before the first page that can use them (plugins/value_sets.py)."""
+    async def read_bitmaps():
+        for name, db in list(datasette.databases.items()):
+            if name != "_internal" and await has_index(datasette, name):
+                value_sets.ready(db)
+    return read_bitmaps
+
+
 def route_path(path: str, base_url: str) -> str:
     """The path Datasette routes: the request's path with base_url taken off, if it has it (this
     wrapper may run before or after plugins/base_url.py's)."""
@@ -186,7 +197,7 @@ async def has_index(datasette, database: str) -> bool:
     if known is None:
         known = _HAS_INDEX[db] = await db.table_exists(VALUES_TABLE)
         if known:
-            value_sets.ready(db)  # the facet bitmaps, read in the background from now on
+            value_sets.ready(db)  # a build swapped in: its facet bitmaps, read in the background from now on
     return known
 
 

@@ -4,10 +4,11 @@ IOP list the home page links to) are then counted by AND and popcount in about a
 
 In SQL each such facet costs one index lookup per matching program: 20 to 40 ms for the 6,000
 IOP programs of the 100,000-program bench, seven facets a page (BENCHMARKS.md). The bitmaps are
-read once per served build from program_facet_values (about 1 s and 1 MB per 100,000 programs),
-in one of Datasette's SQL threads, in the background: until they are read, plugins/facets.py
-counts with SQL as before. A build is immutable, and a rebuild is a new Database
-(plugins/live_swap.py), so the bitmaps of one build are never stale.
+read once per build from program_facet_values (about 1 s and 1 MB per 100,000 programs), in one of
+Datasette's SQL threads, in the background, from the server's start (plugins/facets.py's startup
+hook): until they are read, plugins/facets.py counts with SQL as before. A build is immutable and
+known by its file's identity, and a rebuild renamed into place is another file, so the bitmaps of
+one build are never stale.
 
 A helper module, imported as `plugins.value_sets` (one copy whatever copies of facets.py Datasette
 makes); no hooks of its own.
@@ -15,12 +16,13 @@ makes); no hooks of its own.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-import weakref
 
 VALUES_TABLE = "program_facet_values"
 FAILED = "failed"
-_builds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Database -> ValueSets, its Task or FAILED
+KEEP_BUILDS = 2  # the build served and the one before it (a request may still be on it after a swap)
+_builds: dict = {}  # build_key -> ValueSets, the Task reading them, or FAILED
 
 
 class ValueSets:
@@ -59,21 +61,39 @@ class ValueSets:
         return sorted(found, key=lambda pair: (-pair[1], pair[0]))
 
 
+def build_key(db) -> tuple | None:
+    """The identity of the file db serves (device, inode, size, modification time): the same for
+    a build however it is opened (plugins/live_swap.py reopens it through /proc/self/fd), another
+    for a rebuild renamed into place; None for a database without a file."""
+    try:
+        st = os.stat(db.path)
+    except (TypeError, OSError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def ready(db) -> ValueSets | None:
     """The bitmaps of db's build when they have been read; else None, and their reading starts
     (once per build) in the background."""
-    known = _builds.get(db)
+    key = build_key(db)
+    if key is None:
+        return None
+    known = _builds.get(key)
     if isinstance(known, ValueSets):
         return known
+    if isinstance(known, asyncio.Future) and known.get_loop().is_closed():
+        known = None  # begun by a server (a test's) whose event loop has ended
     if known is None:
-        _builds[db] = asyncio.ensure_future(_read(db))
+        while len(_builds) >= KEEP_BUILDS:  # the oldest build read goes: a swap leaves it unused
+            del _builds[next(iter(_builds))]
+        _builds[key] = asyncio.ensure_future(_read(db, key))
     return None
 
 
-async def _read(db) -> None:
+async def _read(db, key: tuple) -> None:
     try:
-        _builds[db] = await db.execute_fn(ValueSets.read)
+        _builds[key] = await db.execute_fn(ValueSets.read)
     except Exception as error:  # the facets keep counting with SQL
-        _builds[db] = FAILED
+        _builds[key] = FAILED
         print(f"plugins/value_sets.py: the facet bitmaps of {db.name} were not read ({error}); "
               "values facets count with SQL", file=sys.stderr)

@@ -77,10 +77,27 @@ async def test_national_array_filter_pages_answer_as_datasettes_own_filter(built
 
 
 @pytest.mark.parametrize("filters", FILTER_SETS[:2])
-async def test_before_the_bitmaps_are_read_the_facets_count_from_the_index_in_sql(built_db, filters):
+async def test_before_the_bitmaps_are_read_the_facets_count_from_the_index_in_sql(built_db, filters, monkeypatch):
     ds = await fresh(built_db)
-    value_sets._builds[ds.get_database("programs")] = value_sets.FAILED  # as if they could not be read
+    key = value_sets.build_key(ds.get_database("programs"))
+    monkeypatch.setitem(value_sets._builds, key, value_sets.FAILED)  # as if they could not be read
+    assert value_sets.ready(ds.get_database("programs")) is None
     await assert_same_as_datasettes(ds, filters)
+
+
+async def test_the_bitmaps_are_read_once_per_build_from_the_servers_start(built_db, tmp_path):
+    """Read at startup, before any request; the same file served again shares them; another file
+    (a rebuild renamed into place is one) has its own."""
+    ds = await fresh(built_db)
+    first = await bitmaps_read(ds)
+    assert await bitmaps_read(await fresh(built_db)) is first
+    copy = tmp_path / "programs.db"
+    copy.write_bytes(built_db.read_bytes())
+    served_copy = await fresh(copy)
+    # Begun by the startup hook: no page of the programs table has been asked for yet.
+    assert value_sets.build_key(served_copy.get_database("programs")) in value_sets._builds
+    other = await bitmaps_read(served_copy)
+    assert other is not first and other.bits == first.bits
 
 
 async def test_the_next_page_of_a_national_list_is_the_same_page_as_datasettes(built_db):
