@@ -120,6 +120,7 @@ run: install
 # as it is renamed into place (plugins/live_swap.py): no restart. common/serve_command.py says more.
 WORKERS ?= 2
 MEMORY_MB ?= 2048
+TEST_WORKERS ?= 2
 serve: install
 	$(BIN)/python -m common.serve_command --db $(DB) --config $(SERVE_CONFIG) --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --memory-mb $(MEMORY_MB)
@@ -127,8 +128,10 @@ serve: install
 hsds: install
 	$(BIN)/python -m exports.hsds --db $(DB) --out $(HSDS_DIR)
 
+# Two test processes (pytest-xdist), a test file each at a time: the suite is mostly CPU-bound
+# (chromium, builds, servers) and CI's machine has two cores. TEST_WORKERS=0 runs it in one process.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # National-scale benchmark on synthetic data in /tmp (BENCHMARKS.md); BENCH_PROGRAMS=1000000: memory only.
 bench: install

@@ -7,6 +7,21 @@ from pathlib import Path
 import pytest
 
 from tests.support import CHROMIUM, CODE_REFERENCE, SCREENSHOTS, TX_CSV, crawl, need_shared, served
+from tests.support.axe import COUNTS as AXE_COUNTS
+
+
+def pytest_sessionstart(session):
+    """A run's axe counts start empty (only in the main process, not in each xdist worker)."""
+    if not hasattr(session.config, "workerinput"):
+        AXE_COUNTS.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The axe-core counts of every page checked (tests/test_accessibility.py), at the end of the run."""
+    if AXE_COUNTS.exists():
+        terminalreporter.section("axe-core violations by impact, per page")
+        for line in sorted(set(AXE_COUNTS.read_text(encoding="utf-8").splitlines())):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

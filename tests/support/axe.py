@@ -17,6 +17,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 IMPACTS = ("critical", "serious", "moderate", "minor")
 # Screenshots of every page checked, beside the other browser tests' (test-output/ is git-ignored).
 ARTIFACTS = ROOT / "test-output" / "accessibility"
+# Every page's counts, one line each, printed at the end of the run by tests/conftest.py (the
+# line a test prints itself is not shown when the tests run in several processes).
+COUNTS = ARTIFACTS / "axe-counts.txt"
 
 # Every link and button a person can reach, with what a screen reader calls it (axe's own
 # accessible-name computation) and the box a finger or pointer has to hit. `inline` is WCAG 2.5.8's
@@ -91,8 +94,12 @@ def describe(grouped: dict[str, list[dict]], impacts=IMPACTS, nodes: int = 5) ->
 
 
 def summary(label: str, grouped: dict[str, list[dict]]) -> str:
-    """One line: `axe <label>: critical=0 serious=0 moderate=1 minor=0`."""
-    return f"axe {label}: " + " ".join(f"{impact}={n}" for impact, n in counts(grouped).items())
+    """One line: `axe <label>: critical=0 serious=0 moderate=1 minor=0`, also kept in COUNTS."""
+    line = f"axe {label}: " + " ".join(f"{impact}={n}" for impact, n in counts(grouped).items())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with COUNTS.open("a", encoding="utf-8") as fh:  # short appends: whole lines from each process
+        fh.write(line + "\n")
+    return line
 
 
 def check_page(page, label: str) -> dict[str, list[dict]]:
