@@ -43,6 +43,7 @@ PROGRAMS_TABLE_ANY = re.compile(r"^/([^/]+)/programs(?:\.\w+)?$")
 _HAS_INDEX: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Database -> has VALUES_TABLE
 COUNTS_TABLE = "facet_counts"
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")  # a path urljoin would rewrite
 # Arguments of a table page that change how it is shown, not which rows it counts.
 PRESENTATION_ARGS = frozenset({
     "_size", "_facet", "_facet_array", "_facet_values", "_facet_date", "_facet_size", "_sort", "_sort_desc",
@@ -72,6 +73,30 @@ def _programs_with_all(filters: list[tuple[str, str]], prefix: str) -> tuple[str
         parts.append(f"select program_id from {VALUES_TABLE} where facet = :{prefix}facet_{i} and value = :{prefix}value_{i}")
         params.update({f"{prefix}facet_{i}": column, f"{prefix}value_{i}": value})
     return " intersect ".join(parts), params
+
+
+class AddedArgLinks:
+    """`absolute_url(request, urls.path(path_with_added_args(request, {key: value})))`, the link a
+    facet value adds its filter with, for many values of one request: its query string parsed and
+    its origin joined once. A page's values facets link 50 to 60 values, and each link cost about
+    0.14 ms the long way (8 ms of the national IOP list's 20 ms of Python). The same strings:
+    urljoin of an absolute path is the origin and the path when the path has no dot segment (else
+    the long way); tests/test_facet_index.py compares the two."""
+
+    def __init__(self, ds, request):
+        self.ds, self.request = ds, request
+        current = urlencode(parse_qsl(request.query_string))  # as path_with_added_args reads it
+        path = ds.urls.path(request.path)
+        self.prefix = f"{path}?{current}&" if current else f"{path}?"
+        origin = ds.absolute_url(request, "/")
+        plain = path.startswith("/") and not path.startswith("//") and not _DOT_SEGMENT.search(path)
+        self.origin = origin[:-1] if plain and origin.endswith("/") else None
+
+    def added(self, key: str, value: str) -> str:
+        if self.origin is None:
+            return self.ds.absolute_url(self.request, self.ds.urls.path(
+                path_with_added_args(self.request, {key: value})))
+        return self.origin + self.prefix + urlencode([(key, value)])
 
 
 class ValuesFacet(Facet):
@@ -120,9 +145,9 @@ class ValuesFacet(Facet):
             return None
         return [(str(row["value"]), row["count"]) for row in rows.rows]
 
-    def _value(self, column: str, value: str, count: int, pairs) -> dict:
-        selected = (f"{column}__arraycontains", value) in pairs
-        change = path_with_removed_args if selected else path_with_added_args
+    def _value(self, column: str, value: str, count: int, pairs, links: AddedArgLinks) -> dict:
+        key = f"{column}__arraycontains"
+        selected = (key, value) in pairs
         return {
             "value": value,
             "label": value,
@@ -130,7 +155,7 @@ class ValuesFacet(Facet):
             # As Datasette's own facets: the request's path (base_url off, plugins/base_url.py)
             # with base_url put back.
             "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(
-                change(self.request, {f"{column}__arraycontains": value}))),
+                path_with_removed_args(self.request, {key: value}))) if selected else links.added(key, value),
             "selected": selected,
         }
 
@@ -139,6 +164,7 @@ class ValuesFacet(Facet):
         size = self.get_facet_size()
         pairs = self.get_querystring_pairs()
         only_arrays = array_filters_only(self.request.query_string) if _WHERE.search(self.sql) else None
+        links = AddedArgLinks(self.ds, self.request)
         for source_and_config in self.get_configs():
             column = source_and_config["config"].get("column") or source_and_config["config"]["simple"]
             counts = await self._counts(column, only_arrays, size)
@@ -148,7 +174,7 @@ class ValuesFacet(Facet):
             results.append({
                 "name": column,
                 "type": self.type,
-                "results": [self._value(column, value, count, pairs) for value, count in counts[:size]],
+                "results": [self._value(column, value, count, pairs, links) for value, count in counts[:size]],
                 "hideable": source_and_config["source"] != "metadata",
                 "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_values": column})),
                 "truncated": len(counts) > size,

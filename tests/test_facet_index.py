@@ -148,3 +148,25 @@ async def test_a_programs_table_without_the_index_is_filtered_by_its_json(tmp_pa
     response = await ds.client.get("/plain/programs.json?care_levels__arraycontains=iop&_shape=array")
     assert response.status_code == 200, response.text[:500]
     assert [row["id"] for row in response.json()] == ["a", "c"]
+
+
+@pytest.mark.parametrize("settings", [{}, {"base_url": "/dir/"}, {"force_https_urls": True}])
+def test_the_values_facets_links_are_datasettes_own(settings):
+    """AddedArgLinks gives the string Datasette's absolute_url(urls.path(path_with_added_args(...)))
+    gives, for odd values, query strings and paths (a dot segment takes the long way)."""
+    from datasette.utils import path_with_added_args
+    from datasette.utils.asgi import Request
+
+    from plugins.facets import AddedArgLinks
+
+    ds = Datasette(settings=settings)
+    values = ["iop", "Private health insurance", "a&b=c", "100%", "é ñ", "x+y", "/", "..", "", " ", "#?"]
+    for path in ("/programs/programs.json", "/programs/programs", "/other/programs.csv", "/a/../programs/programs"):
+        for query in ("", "care_levels__arraycontains=iop", "city=Houston&_facet=city&_size=0", "q=a%20b&x=&y=%2F..%2F"):
+            request = Request.fake(f"{path}?{query}" if query else path)
+            links = AddedArgLinks(ds, request)
+            assert (links.origin is None) == (".." in path)  # the short way wherever it is the same
+            for value in values:
+                for key in ("payment__arraycontains", "languages__arraycontains"):
+                    expected = ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {key: value})))
+                    assert links.added(key, value) == expected, (settings, path, query, value)
