@@ -109,10 +109,12 @@ def recipe_kwargs(db: Path, makefile: Path = MAKEFILE, **more_settings) -> dict:
 
 
 class Server:
-    """`make serve DB=... PORT=...` in its own process group, as a person starts it."""
+    """`make serve DB=... PORT=...` (and any other make variables) in its own process group, as a
+    person starts it."""
 
-    def __init__(self, db: Path, port: int, log_path: Path):
+    def __init__(self, db: Path, port: int, log_path: Path, **variables):
         self.db, self.port, self.log_path = db, port, log_path
+        self.variables = variables  # more make variables, e.g. SERVE_CONFIG=
         self.base = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
         self.startup_seconds = 0.0
@@ -121,7 +123,8 @@ class Server:
         self.log = self.log_path.open("w")
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            ["make", "--no-print-directory", "serve", f"DB={self.db}", f"PORT={self.port}"],
+            ["make", "--no-print-directory", "serve", f"DB={self.db}", f"PORT={self.port}",
+             *(f"{name}={value}" for name, value in self.variables.items())],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self._wait_until_answering(started + 300)
