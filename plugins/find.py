@@ -204,9 +204,13 @@ async def map_script(request):
 
 @hookimpl
 def startup(datasette):
-    """Build the place index (a few seconds) before the first search, not during it."""
+    """Build the place index (a few seconds) and read what the directory covers before the first
+    search, not during it."""
     async def warm():
         await asyncio.to_thread(resolve_place, WARM_PLACE)
+        name = directory_database(datasette)
+        if name is not None:  # Datasette with no database file serves no /find
+            await find_coverage.read_areas(datasette.get_database(name))
     return warm
 
 

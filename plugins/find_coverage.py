@@ -24,6 +24,7 @@ PUBLISHERS = {"findtreatment_export": "SAMHSA", "findtreatment_api": "SAMHSA"}
 SOURCE_NAMES = {"findtreatment_export": "SAMHSA's FindTreatment.gov export",
                 "findtreatment_api": "SAMHSA's FindTreatment.gov API"}
 SHOWN_AREAS = 12  # on the home page; the rest are counted by state
+COVERAGE_READ_MS = 30_000  # the time limit of the one read of the coverage table per build
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,10 @@ async def read_areas(db) -> CoverageIndex:
         return _read[db.path][1]
     areas: tuple[Area, ...] = ()
     if await db.table_exists("coverage"):
+        # Read once per build, not per request: a national build's tens of thousands of areas may
+        # take longer than a request's SQL time limit on a busy server, and /find would answer 500.
         rows = await db.execute("select area, state, latitude, longitude, miles, programs, sources, data_date "
-                                "from coverage order by programs desc, area")
+                                "from coverage order by programs desc, area", custom_time_limit=COVERAGE_READ_MS)
         areas = tuple(Area(r["area"], r["state"], r["latitude"], r["longitude"], r["miles"] or 0.0,
                            r["programs"] or 0, _sources(r["sources"]), r["data_date"]) for r in rows)
     index = CoverageIndex(areas)
