@@ -75,7 +75,6 @@ def card(row, levels, facility_labels) -> dict:
     program["payment_list"] = json_list(row["payment"])
     # In plain words: SAMHSA's free-care code reads "No payment accepted".
     program["payment_labels"] = [find_filters.label_of("payment", p, levels) for p in program["payment_list"]]
-    program["phone_links"] = phone_links(row)
     program["map_url"] = maps_url(row["address"], row["city"], f"{row['state']} {row['zip'] or ''}".strip())
     program["listed_by"] = find_coverage.publisher(row["sources"])
     program["listed"] = listed_dates(row["first_seen"], row["last_seen"])

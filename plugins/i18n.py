@@ -110,15 +110,14 @@ def prepare_jinja2_environment(env):
     """`labels|each(t)|join(", ")`: a list of labels, each translated; and English for a page
     rendered without the plugins' variables (Datasette's own 500 page)."""
     env.filters["each"] = lambda values, function: [function(v) for v in values]
-    env.globals.update(t=Translator(DEFAULT), lang=DEFAULT, lang_url=lambda url: url, escape=escape)
+    env.globals.update(t=Translator(DEFAULT), lang=DEFAULT, lang_url=lambda url: url)
 
 
 @hookimpl
 def extra_template_vars(template, request, datasette):
     """`t`, `lang`, `lang_url` and the switch on the person's pages; English elsewhere."""
     lang = language_of(request) if template in PERSON_TEMPLATES else DEFAULT  # error.html: plugins/error_page.py
-    values = {"t": Translator(lang), "lang": lang, "lang_url": lambda url: with_lang(url, lang),
-              "escape": escape}
+    values = {"t": Translator(lang), "lang": lang, "lang_url": lambda url: with_lang(url, lang)}
     if template in PERSON_TEMPLATES and request is not None:
         values["lang_switch"] = switch_link(datasette, request, lang)
     return values

@@ -24,6 +24,7 @@ async def program_page(datasette, request):
     levels = await cards.care_levels(db)
     facility_labels = await cards.facility_labels(db)
     program = cards.card(row, levels, facility_labels)
+    program["phone_links"] = cards.phone_links(row)  # the program page only: not on /find's 50 cards
     evidence = await db.execute(
         "select e.care_level, c.label, e.source, e.evidence, e.source_url, e.source_ref, e.seen "
         "from program_care_levels e join care_levels c on c.slug = e.care_level "

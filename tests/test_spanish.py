@@ -146,6 +146,9 @@ async def test_a_missing_page_answers_in_the_language_of_its_link(ds, program_id
     response = await ds.client.get("/no-such-page?lang=es")
     assert response.status_code == 404 and '<html lang="es">' in response.text
     assert "Esta página no está aquí" in response.text and 'href="/?lang=es"' in response.text
+    assert "No encontramos esa página" in response.text  # Datasette's own message, in Spanish too
+    program = await ds.client.get("/program/zzz?lang=es")
+    assert program.status_code == 404 and "Ningún programa tiene el identificador zzz" in program.text
 
 
 async def test_the_researchers_pages_stay_english(ds, program_id):
