@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CODE_REFERENCE, SCREENSHOTS, TX_CSV, crawl, need_shared, served
+from tests.support import CHROMIUM, CODE_REFERENCE, PHONE, SCREENSHOTS, TX_CSV, crawl, need_shared, served
 from tests.support.axe import COUNTS as AXE_COUNTS
 
 
@@ -64,3 +64,12 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A page on a 375 x 667 touch phone."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -12,23 +12,14 @@ import urllib.request
 import pytest
 
 from common import serving
-from tests.support import ROOT, SCREENSHOTS, haversine_miles, served
+from tests.support import PHONE, ROOT, SCREENSHOTS, haversine_miles, served
 
-PHONE = {"width": 375, "height": 667}
 ZIP_77002 = (29.7594, -95.3594)  # the zipcodes package's centroid, as the page resolves it
 TEL = re.compile(r"^tel:\+1-\d{3}-\d{3}-\d{4}(;ext=\d+)?$")
 BASE_URL = "/dir/"
 # Every URL a page names for the browser to follow or load, resolved as the browser resolves it.
 PAGE_URLS = """[...document.querySelectorAll('a[href], link[href], script[src], img[src], form[action]')]
     .map(e => e.tagName === 'FORM' ? new URL(e.getAttribute('action'), document.baseURI).href : (e.href || e.src))"""
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def db_rows(db, sql, *params):

@@ -13,19 +13,10 @@ import urllib.request
 import pytest
 
 from pipelines.build import build
-from tests.support import SCREENSHOTS, haversine_miles, item, served, write_feed
+from tests.support import PHONE, SCREENSHOTS, haversine_miles, item, served, write_feed
 
-PHONE = {"width": 375, "height": 667}
 WIDE = {"width": 1366, "height": 900}
 ZIP_77002 = (29.7594, -95.3594)
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ import sqlite3
 
 import pytest
 
-from tests.support import SCREENSHOTS
+from tests.support import PHONE, SCREENSHOTS
 
-PHONE = {"width": 375, "height": 667}
 SEARCHES = ["/find?near=77002&miles=10&level=iop", "/find?near=Houston&miles=25", "/find?near=Plano&q=medicaid",
             "/find?near=Katy&miles=10&level=outpatient", "/find?near=75201&miles=5&q=suboxone%20spanish"]
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def first_card_bottom_of_title(page) -> float:

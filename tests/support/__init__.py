@@ -25,6 +25,7 @@ API_SAMPLE = SHARED / "findtreatment_api_v2_devguide_sample_response.json"
 CA_API = SHARED / "findtreatment_api_derived_CA_residential.json"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+PHONE = {"width": 375, "height": 667}  # the phone the person's pages are checked on
 
 # The care-level table of DESIGN.md, written out here on its own to check data/care_level_codes.csv.
 DESIGN_EVIDENCE = {
