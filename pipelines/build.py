@@ -567,9 +567,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", type=Path, default=None,
                         help="the provider_sites feed: care levels programs' own websites state")
     parser.add_argument("--allow-shrink", action="store_true",
-                        help=f"replace the database even if an area lost more than {SHRINK_LIMIT:.0%} of its programs")
+                        help=f"replace the database even if an area lost more than {SHRINK_LIMIT * 100:.0f}%% of its programs")
     parser.add_argument("--allow-rejects", action="store_true",
-                        help=f"replace the database even if more than {REJECT_LIMIT:.0%} of the rows were rejected")
+                        help=f"replace the database even if more than {REJECT_LIMIT * 100:.0f}%% of the rows were rejected")
     parser.add_argument("--fresh", action="store_true",
                         help="build without the previous database (when it cannot be read): history starts anew")
     args = parser.parse_args(argv)
