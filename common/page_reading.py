@@ -63,6 +63,8 @@ FURNITURE_PARTS = {
     "nav", "navbar", "navigation", "menu", "megamenu", "breadcrumb", "breadcrumbs", "sidebar", "footer",
     "cookie", "cookies", "gdpr", "consent", "offcanvas", "masthead", "colophon", "sharing",
 }
+# A class name that says what an element is not ("wsite-not-footer") marks nothing.
+NEGATING_PARTS = {"not", "non", "no"}
 # A header part is kept when the class is about the content's own title (or an accordion's question,
 # or a page-builder module's title: Divi's et_pb_module_header).
 CONTENT_HEADER_PARTS = {"entry", "page", "post", "article", "section", "card", "hero", "title", "content",
@@ -156,6 +158,8 @@ def _furniture_class(el) -> str | None:
     for name in _classes(el):
         name = name.lower()
         bits = set(re.split(r"[-_]+", name))
+        if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
+            continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
             return None if _holds_content(el) or _in_tablist(el) or _holds_tabs(el) else f"class {name}"
     return None

@@ -35,6 +35,7 @@ from common import vocab
 from pipelines.site_labels import (is_own_heading, judge_labels, judge_rows, judge_services, label_mentions,
                                      listed_after_heading)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
+from pipelines.site_schedule import schedule_spans
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
@@ -92,17 +93,19 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
     cover. A described level ("weekly family therapy") counts only where the text names no other
     level: beside one it is part of that level's care."""
     voc = voc or load_vocabulary()
-    spans: list[tuple[int, int, str | None, bool]] = []
-    for rows, described in ((voc.levels, False), (voc.described, True)):
+    spans: list[tuple[int, int, str | None, bool, bool]] = []
+    for rows, described, self_stating in ((voc.levels, False, False), (voc.described, True, False),
+                                          (voc.self_described, True, True)):
         for level, pattern in rows:
-            spans += [(m.start(), m.end(), level, described) for m in pattern.finditer(text)]
+            spans += [(m.start(), m.end(), level, described, self_stating) for m in pattern.finditer(text)]
+    spans += [(start, end, level, True, True) for start, end, level in schedule_spans(text)]
     for pattern in voc.not_levels:
-        spans += [(m.start(), m.end(), None, False) for m in pattern.finditer(text)]
-    kept: list[tuple[int, int, str | None, bool]] = []
-    for start, end, level, described in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(end <= s or start >= e for s, e, _, _ in kept):
-            kept.append((start, end, level, described))
-    mentions = [Mention(level, s, e, described) for s, e, level, described in sorted(kept) if level]
+        spans += [(m.start(), m.end(), None, False, False) for m in pattern.finditer(text)]
+    kept: list[tuple[int, int, str | None, bool, bool]] = []
+    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+            kept.append(span)
+    mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
     named = {m.level for m in mentions if not m.described}
     return [m for m in mentions if not m.described or not named - {m.level}]
 
@@ -348,7 +351,8 @@ class _Judge:
                         and not self.local(masked[start:end])):
                     verdict.denied.append(m)
             elif (i in ours or self.referred_in(clause.sentence, start, m)
-                  or self.stated_here(clause, m, i in ranged, (pre, post, tail))):
+                  or self.stated_here(clause, m, i in ranged, (pre, post, tail))
+                  or self.self_stated(clause, m, pre)):
                 verdict.stated.append(m)
 
     def stated_here(self, clause: Clause, m: Mention, ranged: bool, around: tuple[str, str, str | None]) -> bool:
@@ -364,6 +368,15 @@ class _Judge:
         if not (ranged or self.p["own_place_after"].match(post) or not self.blocked(pre)):
             return False
         return self.offered(pre, post, f"{clause.lead} {clause.masked[:clause.start]}".strip(), tail)
+
+    def self_stated(self, clause: Clause, m: Mention, pre: str) -> bool:
+        """A self-describing mention ("Men live on the ranch for 60 days", a schedule of nine hours
+        a week) states its level unless the sentence speaks in general ("IOPs typically meet ..."),
+        it is part of another's name, or a blocker stands before it after the last colon ("For
+        adults who need more than a weekly session: nine hours a week ..." is the program's own)."""
+        if not m.self_stating or self.p["generic"].search(clause.sentence):
+            return False
+        return not self.in_other_name(clause.sentence, m) and not self.blocked(pre.rsplit(":", 1)[-1])
 
     def local(self, clause: str) -> bool:
         """The clause limits what it says to one place ("at this location", "in Frisco"): a

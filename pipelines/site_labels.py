@@ -40,6 +40,9 @@ _LABEL_EXTRA = re.compile(r"(?:we|offer|offered|offering|provide|provided|availa
 _PLACE_RUN = re.compile(r"\b[A-ZÁÉÍÓÚÑ][\w’'.-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w’'.-]*){1,2}\b")
 # A term and its description: "Residential Treatment: 30 to 90 days", "IOP – three evenings a week".
 _TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P<rest>\S.*)\Z", re.S)
+# A paragraph that opens with a level's name as a sentence of its own, then describes it:
+# "Partial hospitalization program. Monday through Friday, 8:30 a.m. to 3:00 p.m. ..."
+_TERM_SENTENCE = re.compile(r"\s*(?P<term>[^:|–—.!?]{2,60}?)\.\s+(?P<rest>[A-Z¿¡]\S.*)\Z", re.S)
 # Level names, then who or where they are for: "Residential and day treatment for teens".
 _TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|near|across|throughout|serving|para|en)\s+"
                       r"(?P<rest>\S.*)\Z", re.S)
@@ -108,9 +111,25 @@ def label_mentions(judge, text: str, described: bool = False) -> list[Mention]:
     if aside and not judge.mentions(aside.group("aside")) and not _negates_or_refers(judge, aside.group("aside")):
         return label_mentions(judge, aside.group("term"), described)
     term = _TERM.match(text)
-    if not term or _negates_or_refers(judge, term.group("rest")) or judge.mentions(term.group("rest")):
+    if term and not _negates_or_refers(judge, term.group("rest")) and not judge.mentions(term.group("rest")):
+        return label_mentions(judge, term.group("term"), described)
+    return _term_sentence(judge, text, described)
+
+
+def _term_sentence(judge, text: str, described: bool) -> list[Mention]:
+    """A level's name as the paragraph's first sentence, the rest describing that level only
+    (it may name it again, "Clients in PHP live in our sober apartments", or where its clients
+    come from, "after residential"): the name's levels."""
+    term = _TERM_SENTENCE.match(text)
+    if not term or len(_WORD.findall(term.group("term"))) > LABEL_MAX_WORDS // 2:
         return []
-    return label_mentions(judge, term.group("term"), described)
+    named = [m for m in judge.mentions(term.group("term")) if described or not m.described]
+    if not named or not _only_label_words(judge, term.group("term"), named):
+        return []
+    rest, levels = term.group("rest"), {m.level for m in named}
+    masked = judge.mask(rest)
+    others = [m for m in judge.mentions(rest) if m.level not in levels and not judge.blocked(masked[:m.start])]
+    return [] if others or _negates_or_refers(judge, rest) else named
 
 
 def _row_label(judge, text: str, described: bool = False) -> list[Mention]:
@@ -389,25 +408,46 @@ def _label_quote(blocks: list[Block], i: int) -> str:
     return f"{above[0][0]} … {block.text}" if above else block.text
 
 
+def _series_key(blocks: list[Block], i: int) -> tuple:
+    """What a label shares with the other cards, tabs or items of its series: a heading's rank
+    and the heading above it of a higher rank; a list item's lead-in."""
+    block = blocks[i]
+    if block.kind != "heading":
+        return ("item", block.lead_in) if block.lead_in else ("alone", i)
+    parent = next((j for j in range(i - 1, -1, -1) if blocks[j].kind == "heading" and blocks[j].heading < block.heading), -1)
+    return ("heading", block.heading, parent)
+
+
 def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
     """Headings, list items and short paragraphs that are only a level's name, confirmed by
-    where they sit; a level ruled out in the label's section does not count."""
+    where they sit; a level ruled out in the label's section does not count. A label of a series
+    (level headings of one rank under one heading, items of one list) is confirmed with the
+    series when another of it is: tabs and cards "Detox / Residential / PHP" whose first pane
+    says "at our campus" and the others only describe."""
     found: dict[str, Finding] = {}
     blocks = page.blocks
     ranges = _sections(blocks)
+    labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
         mentions = label_mentions(judge, block.text)
         if not mentions and (block.kind == "heading" or _is_lede(blocks, i)):
             mentions = tagline_mentions(judge, block.text) or _described_card(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
-        start, stop = ranges[i]
-        context = [blocks[j] for j in range(start, stop) if j != i]
-        if block.lead_in and all(b.text != block.lead_in for b in context):
-            context.insert(0, Block(block.lead_in, "para"))
-        if not _label_confirmed(judge, blocks, i, context):
+        context = _context(blocks, ranges, i)
+        if any(declines(judge, b.text) for b in context if b.kind != "heading"):
+            continue  # "We do not provide these levels of care": no series confirms it either
+        labels.append((i, mentions, _label_confirmed(judge, blocks, i, context)))
+    series: dict[tuple, list[bool]] = {}
+    for i, _, confirmed in labels:
+        series.setdefault(_series_key(blocks, i), []).append(confirmed)
+    for i, mentions, confirmed in labels:
+        together = series[_series_key(blocks, i)]
+        if not (confirmed or (len(together) >= 2 and any(together))):
             continue
-        if block.kind == "heading":
+        start, stop = ranges[i]
+        if blocks[i].kind == "heading":
+            context = _context(blocks, ranges, i)
             inside = {m.level for b in context for m in judge.mentions(b.text)}
             mentions = [m for m in mentions if not NARROWER.get(m.level, set()) & inside
                         or any(m.level == n.level for b in context for n in label_mentions(judge, b.text))]
@@ -416,6 +456,16 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             if m.level not in ruled_out:
                 found.setdefault(m.level, Finding(m.level, quote(_label_quote(blocks, i)), page.url))
     return found
+
+
+def _context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:
+    """The blocks of label i's section but itself, its list's lead-in first."""
+    start, stop = ranges[i]
+    context = [blocks[j] for j in range(start, stop) if j != i]
+    lead_in = blocks[i].lead_in
+    if lead_in and all(b.text != lead_in for b in context):
+        context.insert(0, Block(lead_in, "para"))
+    return context
 
 
 # --- table rows and schema.org services ---------------------------------------------------

@@ -60,6 +60,9 @@ class Mention:
     start: int
     end: int
     described: bool = False  # a described_level phrase ("weekly individual therapy"), not the level's name
+    # A description that says by itself the program provides the level ("Men live on the ranch for
+    # 60 days", "meets three evenings a week for three hours"): stated unless ruled out or general.
+    self_stating: bool = False
 
 
 def is_home(url: str) -> bool:

@@ -28,6 +28,11 @@ KINDS = {
                        "therapy: outpatient): it counts in a text naming no other level (in 'our residential program "
                        "includes weekly family therapy' it is part of residential care) and is never a label by "
                        "itself",
+    "self_described_level": "a description of the program's own care that says by itself it provides the level "
+                            "(Men live on the ranch for 60 to 120 days: residential); stated unless the clause "
+                            "rules it out or speaks in general (generic)",
+    "generic": "in a sentence: it speaks of such care in general (typically, most programs), so a "
+               "self-described level or a schedule in it is not the program's own",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
     "negation": "before the level phrase in its clause: not offered",
     "negation_after": "just after the level phrase: not offered (is not available, closed in 2022)",
@@ -73,7 +78,7 @@ KINDS = {
     "blog_type": "a schema.org type of blog-like pages",
     "blog_class": "a body or article class of blog-like pages",
 }
-LEVEL_KINDS = ("level", "described_level", "not_level")  # rows kept one by one, not joined by kind
+LEVEL_KINDS = ("level", "described_level", "self_described_level", "not_level")  # rows kept one by one, not joined by kind
 # Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
 WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
@@ -87,6 +92,7 @@ class Vocabulary:
     not_levels: list[re.Pattern]
     patterns: dict[str, re.Pattern]  # one alternation per cue kind
     described: list[tuple[str, re.Pattern]] = field(default_factory=list)  # described_level rows
+    self_described: list[tuple[str, re.Pattern]] = field(default_factory=list)  # self_described_level rows
 
 
 def phrases_path(path: Path | str | None = None) -> Path:
@@ -132,6 +138,7 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
     """The file at `path` as it was when last changed (`changed` keys the cache)."""
     levels: list[tuple[str, re.Pattern]] = []
     described: list[tuple[str, re.Pattern]] = []
+    self_described: list[tuple[str, re.Pattern]] = []
     not_levels: list[re.Pattern] = []
     parts: dict[str, list[str]] = {kind: [] for kind in KINDS if kind not in LEVEL_KINDS}
     known_levels = vocab.care_levels()
@@ -140,11 +147,12 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
             raise ValueError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
         if not pattern.strip():
             raise ValueError(f"{where}: empty pattern")
-        if kind in ("level", "described_level"):
+        if kind in ("level", "described_level", "self_described_level"):
             if level not in known_levels:
                 raise ValueError(f"{where}: unknown care level {level!r} (data/care_levels.csv has "
                                  f"{', '.join(known_levels)})")
-            (levels if kind == "level" else described).append((level, _compile(pattern, where)))
+            rows = {"level": levels, "described_level": described, "self_described_level": self_described}[kind]
+            rows.append((level, _compile(pattern, where)))
             continue
         if level:
             raise ValueError(f"{where}: kind {kind!r} takes no level (found {level!r})")
@@ -162,7 +170,7 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
     # The "just after a level phrase" kinds allow up to three words first.
     for kind in ("negation_after", "offer_after", "own_place_after"):
         patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
-    return Vocabulary(levels, not_levels, patterns, described)
+    return Vocabulary(levels, not_levels, patterns, described, self_described)
 
 
 # The United States and its territories, whose cities GeoNames lists under their own country codes
