@@ -408,11 +408,14 @@ class _SentencePass:
     block, and levels the program says it does not offer."""
 
     found: dict[str, Finding] = field(default_factory=dict)
+    # Levels only a description states (a schedule, a stay): a label naming the level quotes better.
+    described: dict[str, Finding] = field(default_factory=dict)
     ruled_out_in: dict[int, set[str]] = field(default_factory=dict)
     denied: set[str] = field(default_factory=set)
 
     def state(self, level: str, text: str, url: str, m: Mention | None = None) -> None:
-        self.found.setdefault(level, Finding(level, quote(text, m), url))
+        into = self.described if m is not None and m.self_stating else self.found
+        into.setdefault(level, Finding(level, quote(text, m), url))
 
     def rule_out(self, block: int, levels, denied: bool = False) -> None:
         self.ruled_out_in.setdefault(block, set()).update(levels)
@@ -519,7 +522,7 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     for i, levels in rows.ruled_out_in.items():
         sentences.rule_out(i, levels, denied=True)
     labels = judge_labels(judge, page, sentences.ruled_out_in)
-    found = {**judge_services(judge, page), **labels, **rows.found, **sentences.found}
+    found = {**sentences.described, **judge_services(judge, page), **labels, **rows.found, **sentences.found}
     # Where the page itself says it does not offer a level, a looser use of the same word on the
     # page ("two outpatient programs", meaning PHP and IOP) does not count.
     return [found[level] for level in vocab.care_levels() if level in found and level not in sentences.denied]

@@ -9,7 +9,8 @@ week is intensive outpatient (level 2.1), 20 or more is partial hospitalization 
 Fewer hours say nothing here (weekly sessions are outpatient by the phrase data's
 described_level rows). Office, visiting and walk-in hours are times the door is open, not a
 program's schedule, and are left out, as are school and testing hours; a sentence must say what
-meets (groups, sessions, the program).
+meets (groups, sessions, the program) or for how many weeks (a program runs for weeks; a door
+opens every week).
 """
 from __future__ import annotations
 
@@ -38,15 +39,19 @@ DAY_NAMES = ("monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|t
 DAY_NAME = re.compile(rf"\b({DAY_NAMES})s?\b\.?", re.I)
 DAY_SPAN = re.compile(rf"\b({DAY_NAMES})s?\.?\s*(?:through|thru|to|-|–|a)\s*({DAY_NAMES})s?\b", re.I)
 WEEKDAYS = re.compile(r"\b(?:weekdays|every\s+weekday|de\s+lunes\s+a\s+viernes)\b", re.I)
-_CLOCK = r"(\d{1,2})(?::(\d{2}))?\s*(a\.?\s?m\.?|p\.?\s?m\.?)?"
-TIME_SPAN = re.compile(rf"\b{_CLOCK}\s*(?:to|-|–|until|a)\s*{_CLOCK}(?!\d)", re.I)
+_HALF = r"(a\.?\s?m\.?|p\.?\s?m\.?|in\s+the\s+(?:morning|afternoon|evening)|de\s+la\s+(?:mañana|tarde|noche))"
+_CLOCK = rf"(\d{{1,2}})(?::(\d{{2}}))?\s*{_HALF}?"
+NOON = re.compile(r"noon|mediod[ií]a", re.I)
+TIME_SPAN = re.compile(rf"\b{_CLOCK}\s*(?:to|-|–|until|a)\s*(?:{_CLOCK}(?!\d)|(noon|mediod[ií]a))", re.I)
+AFTERNOON = re.compile(r"p|.*(?:afternoon|evening|tarde|noche)", re.I)
 NOT_A_PROGRAM = re.compile(r"\b(?:office\s+hours|hours\s*:|open|opens|walk-?ins?|assessments?|visiting|visitation|"
                            r"phones?|call|horario\s+de\s+atenci[oó]n|abierto|school|class(?:es)?|testing|tests?|"
                            r"dosing|pharmacy|lab|escuela|clases)\b", re.I)
 # A schedule is a program's only where the sentence says what meets: groups, sessions, the program.
 TREATMENT_WORDS = re.compile(r"\b(?:groups?|program(?:me)?s?|therapy|treatment|sessions?|counsel(?:l)?ing|meets?|"
                              r"meetings?\s+of\s+the\s+program|individual\s+and\s+group|track|programas?|terapia|"
-                             r"tratamiento|sesiones|grupos?|se\s+re[uú]ne)\b", re.I)
+                             r"tratamiento|sesiones|grupos?|se\s+re[uú]ne|"
+                             r"(?:for|durante)\s+(?:\d+|\w+)\s*(?:(?:to|-|–|a)\s*(?:\d+|\w+)\s+)?(?:weeks|semanas))\b", re.I)
 WEEK_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SPANISH_DAYS = {"lun": "mon", "mar": "tue", "mié": "wed", "mie": "wed", "jue": "thu", "vie": "fri",
                 "sáb": "sat", "sab": "sat", "dom": "sun"}
@@ -90,7 +95,7 @@ def _days(text: str) -> tuple[int, int, int] | None:
 
 def _clock_hours(hour: str, minute: str | None, half: str | None) -> float:
     value = int(hour) % 12 + (int(minute) if minute else 0) / 60
-    return value + 12 if half and half.lower().startswith("p") else value
+    return value + 12 if half and AFTERNOON.match(half) else value
 
 
 def _hours_a_day(text: str) -> tuple[float, int, int] | None:
@@ -99,7 +104,9 @@ def _hours_a_day(text: str) -> tuple[float, int, int] | None:
     if said:
         return _number(said.group(1)), said.start(), said.end()
     for span in TIME_SPAN.finditer(text):
-        h1, m1, half1, h2, m2, half2 = span.groups()
+        h1, m1, half1, h2, m2, half2, noon = span.groups()
+        if noon:
+            h2, m2, half2 = "12", None, "pm"
         if not (m1 or m2 or half1 or half2):
             continue  # "3-5" is no clock time
         end = _clock_hours(h2, m2, half2)
