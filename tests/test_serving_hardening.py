@@ -248,3 +248,30 @@ def test_make_serve_without_a_database_says_so_in_one_line(tmp_path):
     assert result.returncode != 0
     assert [line for line in result.stderr.splitlines() if not line.startswith("make: ")] == \
         [f"make serve: no {tmp_path / 'none.db'} yet: run 'make data' first"]
+
+
+def test_an_answer_past_the_memory_ceiling_is_a_400_that_says_so_and_the_worker_answers_on(small_db):
+    """400 rows of 4 MB values (each under SQLite's 4 MiB limit) need more than a 1,000 MB worker
+    has: Python's MemoryError was answered 500; now a 400 says the answer is too large."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.support import served
+
+    sql = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 400) "
+           "select i, zeroblob(4000000) as b from n")
+    with served(small_db, WORKERS=2, MEMORY_MB=1000) as base:
+        for path, kind in (("/programs.json", "application/json"), ("/programs", "text/html")):
+            url = f"{base}{path}?sql={urllib.parse.quote(sql)}&_shape=array"
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(url, timeout=120)
+            assert answer.value.code == 400
+            assert answer.value.headers["content-type"].startswith(kind)
+            body = answer.value.read().decode()
+            assert "too large for this server" in body
+            if kind == "application/json":
+                assert json.loads(body)["title"] == "Answer too large"
+        with urllib.request.urlopen(base + "/programs/programs.json?_size=1", timeout=30) as response:
+            assert response.status == 200
