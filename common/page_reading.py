@@ -156,8 +156,9 @@ def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
     ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
     for name in _classes(el):
+        # Duda and other builders write camelCase names: dmFooterContainer is a footer's container.
+        bits = {bit.lower() for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
         name = name.lower()
-        bits = set(re.split(r"[-_]+", name))
         if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
             continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
@@ -171,9 +172,13 @@ def _discloses(el) -> bool:
     return el.get("aria-controls") is not None or toggle in DISCLOSURE_TOGGLES
 
 
-def furniture(el) -> str | None:
-    """Why the element is navigation, header, footer, sidebar, hidden or a form; None if it is not."""
+def furniture(el, disclosed: frozenset[str] = frozenset()) -> str | None:
+    """Why the element is navigation, header, footer, sidebar, hidden or a form; None if it is not.
+    disclosed: ids of the parts a control on the page opens (an accordion's answer hidden by
+    display:none until its question is clicked): the page's own text, hidden or not."""
     tag = el.tag
+    if el.get("id") and el.get("id") in disclosed:
+        return None
     if (el.get("role") or "").lower() in DISCLOSURE_ROLES:
         return None
     opens_part = (tag == "button" and _discloses(el)) or (tag == "nav" and _holds_tabs(el))
@@ -198,8 +203,9 @@ class _Collector:
     """Walks the tree in document order and cuts its text into blocks. Furniture is walked by a
     collector of its own, so it neither splits nor joins the blocks of the page's own text."""
 
-    def __init__(self, out: list[Block], where: str | None = None):
+    def __init__(self, out: list[Block], where: str | None = None, disclosed: frozenset[str] = frozenset()):
         self.out = out  # every block, in the order made
+        self.disclosed = disclosed  # ids of the parts the page's controls open (see furniture)
         self.where = where  # the furniture reason of everything this collector reads
         self.blocks: list[Block] = []  # this collector's own blocks (for list lead-ins)
         self.buf: list[str] = []
@@ -237,7 +243,7 @@ class _Collector:
         if tag in NEVER_TEXT:
             self.add(el.tail)
             return
-        where = None if self.where else furniture(el)
+        where = None if self.where else furniture(el, self.disclosed)
         if where:
             _Collector(self.out, where).read(el)
             self.add(el.tail)
@@ -347,11 +353,25 @@ def _page_classes(tree) -> dict[str, list[str]]:
     return classes
 
 
+def _disclosed_ids(tree) -> frozenset[str]:
+    """The ids of the parts a control of the page opens: aria-controls, and the targets of
+    Bootstrap's collapse and tab toggles (data-(bs-)target, or href="#id")."""
+    ids: set[str] = set()
+    for el in tree.xpath("//*[@aria-controls]"):
+        ids.update(el.get("aria-controls").split())
+    for el in tree.xpath("//*[@data-toggle or @data-bs-toggle]"):
+        if (el.get("data-bs-toggle") or el.get("data-toggle") or "").lower() in DISCLOSURE_TOGGLES:
+            target = el.get("data-bs-target") or el.get("data-target") or el.get("href") or ""
+            if target.startswith("#") and len(target) > 1:
+                ids.add(target[1:])
+    return frozenset(ids)
+
+
 def read_tree(tree, url: str) -> PageReading:
     """Read a parsed page (an lxml.html tree)."""
     blocks: list[Block] = []
     body = tree.find(".//body")
-    collector = _Collector(blocks)
+    collector = _Collector(blocks, disclosed=_disclosed_ids(tree))
     collector.walk(body if body is not None else tree)
     collector.flush()
     return PageReading(url, _norm(tree.findtext(".//title") or ""), blocks, _json_ld(tree, url),

@@ -52,6 +52,9 @@ _ASIDE = re.compile(r"\s*(?P<term>[^()]{2,80}?)\s*\((?P<aside>[^()]{1,80})\)\s*\
 _LIST_HEAD = re.compile(r"\s*(?P<head>[^:|]{2,60}?)\s*(?::|\s\|\s)\s*(?P<rest>\S.*)\Z", re.S)
 _LIST_SEPARATORS = re.compile(r"\s*(?:[,;·•/]|\s\|\s|\b(?:and|or|y|e|o|u)\b)\s*", re.I)
 ROW_CELL = " | "  # how common.page_reading joins a table row's cells
+_ORG_NAME = re.compile(r"(?:[A-Z][\w’'&.-]*\s+){1,6}(?:Health|Healthcare|Center|Centre|Services|Hospital|Clinic|"
+                       r"Recovery|Counseling|Lodge|Associates|Institute|Network|Alliance|Inc\.?|LLC)"
+                       r"(?:\s*\([^()]*\))?")
 # A heading naming a broad level over a section about narrower ones names a category: "Outpatient
 # Services" over "Intensive Outpatient Program (IOP)" says IOP, not weekly outpatient therapy.
 NARROWER = {"outpatient": {"iop", "php"}}
@@ -100,7 +103,9 @@ def label_mentions(judge, text: str, described: bool = False) -> list[Mention]:
     label only when `described` (a card of a series of level cards, _described_card)."""
     if text.rstrip().endswith("?"):
         return []
-    if len(_WORD.findall(text)) <= LABEL_MAX_WORDS:
+    # A table row is a label by its first cell only: "Southeast Iowa Behavioral Health | Intensive
+    # outpatient program | (319) 555-0183" is another organisation's row, whatever its words are.
+    if len(_WORD.findall(text)) <= LABEL_MAX_WORDS and ROW_CELL not in text:
         mentions = [m for m in judge.mentions(text) if described or not m.described]
         if mentions and _only_label_words(judge, text, mentions) and not _negates_or_refers(judge, text):
             return mentions
@@ -160,10 +165,19 @@ def tagline_mentions(judge, text: str) -> list[Mention]:
     return label_mentions(judge, match.group("term"))
 
 
+def _names_an_organisation(judge, cell: str) -> bool:
+    """A table cell that is another organisation's name: capitalized words ending as such names
+    end ("Southeast Iowa Behavioral Health"), not a place ("Katy") nor one of the program's own
+    sites ("Prairie Lincoln Hospital" on Prairie's page)."""
+    return bool(_ORG_NAME.fullmatch(cell.strip())) and not any(judge.is_own_word(w) for w in cell.split())
+
+
 def _listed_labels(judge, text: str, described: bool = False) -> list[Mention]:
     """Levels of a short list of labels ("Detox · Residential · PHP", "Outpatient counseling, DWI
     classes", "Outpatient counseling. Closed Fridays."): every piece naming a level is a label,
     the others are short and neither negate nor refer."""
+    if ROW_CELL in text and _names_an_organisation(judge, text.split(ROW_CELL)[0]):
+        return []  # "Southeast Iowa Behavioral Health | Intensive outpatient program | (319) ...": its row
     pieces = [(m.start(), m.group()) for m in re.finditer(r"[^,;·•|]+?(?=\s*[,;·•|]|(?<=[.!])\s|\s*\Z)", text)]
     pieces = [(at + len(piece) - len(piece.lstrip()), piece.strip(" .")) for at, piece in pieces if piece.strip(" .")]
     if len(pieces) < 2:
@@ -497,7 +511,9 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
         if len(cells) < 2:
             continue
         first = next((k for k, cell in enumerate(cells) if judge.mentions(cell)), None)
-        if first is None or first > 1:
+        # A level in the second cell is the row's only when the first is no name of its own
+        # ("2.1 | IOP | ✓", not "Southeast Iowa Behavioral Health | IOP | (319) 555-0183").
+        if first is None or first > 1 or (first == 1 and not _only_label_words(judge, cells[0], [])):
             continue
         mentions = label_mentions(judge, cells[first])
         later = cells[first + 1:]

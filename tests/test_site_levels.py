@@ -791,22 +791,23 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49), (7, 49)):
         assert f"batch {batch} ({pages} pages, tuned on): precision 100.0%, recall 100.0%" in out
     assert out.count("ok") >= 12  # every level of both sets checked against its targets
-    # The only pages held out are the third set's (batch 8, written blind), reported apart.
-    assert "batch 8 (58 pages, held out): precision 100.0%, recall 64.0%" in out
+    assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 85.0%" in out
+    # The only pages held out are the fourth set's (batch 9, written blind), reported apart.
     assert out.count(", held out)") == 1
 
 
-def test_the_third_set_written_blind_is_held_out_and_scored_as_it_was_once():
+def test_the_third_set_written_blind_was_scored_once_then_tuned_on():
     """Batch 8 (tests/fixtures/sites/labelled_3) was written and labelled by a helper that had not
     seen the rules, then scored once, after the rules were tuned on batches 1-7: 100 levels, 64
-    found, none wrongly (recall 64.0%, below the 85% target). Never tuned on: a rule that makes
-    it better than this without a new held-out batch beside it would hide how the rules generalize."""
+    found, none wrongly (recall 64.0%, below the 85% target). Then the rules were tuned on its
+    misses, with batch 9 written blind beside it for the held-out figure: 85 found, none wrongly."""
     pages = bench.load_labels(bench.LABELLED_3)
-    assert len(pages) == 58 and all(p.held_out and p.batch == 8 for p in pages)
+    assert len(pages) == 58 and all(p.batch == 8 and not p.held_out for p in pages)
+    assert all(p.note.startswith("tuned on after one held-out scoring (batch 8") for p in pages)
     assert sum(1 for p in pages if not p.levels) == 17  # pages that name levels without offering them
     total = bench.total(bench.evaluate(pages, bench.LABELLED_3)[0])
     assert (total.tp + total.fn, total.fp) == (100, 0)
-    assert total.tp >= 64
+    assert total.tp >= 85
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
