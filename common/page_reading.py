@@ -182,7 +182,9 @@ def furniture(el, disclosed: frozenset[str] = frozenset()) -> str | None:
     if (el.get("role") or "").lower() in DISCLOSURE_ROLES:
         return None
     opens_part = (tag == "button" and _discloses(el)) or (tag == "nav" and _holds_tabs(el))
-    if tag in FURNITURE_TAGS and not opens_part:
+    # ASP.NET WebForms sites (Sitefinity, Kentico) wrap the whole page in one <form>: not a form.
+    page_form = tag == "form" and _holds_content(el)
+    if tag in FURNITURE_TAGS and not opens_part and not page_form:
         return tag
     role = (el.get("role") or "").lower()
     if role in FURNITURE_ROLES or (role == "banner" and not _inside_content(el)):

@@ -45,12 +45,12 @@ NOON = re.compile(r"noon|mediod[ií]a", re.I)
 TIME_SPAN = re.compile(rf"\b{_CLOCK}\s*(?:to|-|–|until|a)\s*(?:{_CLOCK}(?!\d)|(noon|mediod[ií]a))", re.I)
 AFTERNOON = re.compile(r"p|.*(?:afternoon|evening|tarde|noche)", re.I)
 NOT_A_PROGRAM = re.compile(r"\b(?:office\s+hours|hours\s*:|open|opens|walk-?ins?|assessments?|visiting|visitation|"
-                           r"phones?|call|horario\s+de\s+atenci[oó]n|abierto|school|class(?:es)?|testing|tests?|"
+                           r"phones?|call|horario\s+de\s+atenci[oó]n|abierto|hours?\s+of\s+school|school\s+hours|class(?:es)?|testing|tests?|"
                            r"dosing|pharmacy|lab|escuela|clases)\b", re.I)
 # A schedule is a program's only where the sentence says what meets: groups, sessions, the program.
 TREATMENT_WORDS = re.compile(r"\b(?:groups?|program(?:me)?s?|therapy|treatment|sessions?|counsel(?:l)?ing|meets?|"
                              r"meetings?\s+of\s+the\s+program|individual\s+and\s+group|track|programas?|terapia|"
-                             r"tratamiento|sesiones|grupos?|se\s+re[uú]ne|"
+                             r"tratamiento|sesiones|grupos?|se\s+re[uú]ne|come\s+to\s+us|"
                              r"(?:for|durante)\s+(?:\d+|\w+)\s*(?:(?:to|-|–|a)\s*(?:\d+|\w+)\s+)?(?:weeks|semanas))\b", re.I)
 WEEK_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SPANISH_DAYS = {"lun": "mon", "mar": "tue", "mié": "wed", "mie": "wed", "jue": "thu", "vie": "fri",
