@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from urllib.parse import urlsplit
 
 from pipelines.matching import names_near_identical
@@ -44,7 +45,7 @@ def key_text(merge_key: tuple[str, ...]) -> str:
 
 
 def _unique(values):
-    return list(dict.fromkeys(v for v in values if v))
+    return list(dict.fromkeys(filter(None, values)))
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Program:
     @cached_property
     def service_codes(self) -> list[str]:
         """The union of the services of all its listings (placeholders contribute none)."""
-        return _unique(code for listing in self.listings for code in listing.service_codes)
+        return _unique(chain.from_iterable(listing.service_codes for listing in self.listings))
 
     @property
     def has_service_detail(self) -> bool:

@@ -1,8 +1,10 @@
 """A feed item (one source row) becomes a normalized Listing, or a Reject that says why."""
 from __future__ import annotations
 
+import marshal
+import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from common import normalize as n
 from common.geo import checked_point, zip_area
@@ -79,6 +81,35 @@ class Listing:
         """(name, second name, street, ZIP or city, state), folded: see pipelines/merge.py."""
         where = self.zip or n.match_key(self.city)
         return (name_key(self.name), name_key(self.alternate_name), street_key(self.street1), where, self.state)
+
+
+_LISTING_VALUES = operator.attrgetter(*(f.name for f in fields(Listing)))
+_PHONE_VALUES = operator.attrgetter(*(f.name for f in fields(n.Phone)))
+_PHONE, _INTAKE_PHONE, _INTAKE_PHONES = (
+    [f.name for f in fields(Listing)].index(name) for name in ("phone", "intake_phone", "intake_phones"))
+
+
+def pack_listing(listing: Listing) -> bytes:
+    """The listing as bytes for the build's staging table, read back by unpack_listing in the same
+    build: marshal of its values (phones as tuples) is half the size of its pickle and costs half
+    as much both ways, for a million listings that go through it twice. marshal's format belongs to
+    the Python that wrote it: nothing packed outlives the build."""
+    values = list(_LISTING_VALUES(listing))
+    for i in (_PHONE, _INTAKE_PHONE):
+        if values[i] is not None:
+            values[i] = _PHONE_VALUES(values[i])
+    values[_INTAKE_PHONES] = [_PHONE_VALUES(p) for p in values[_INTAKE_PHONES]]
+    return marshal.dumps(values)
+
+
+def unpack_listing(data: bytes) -> Listing:
+    """The Listing pack_listing packed, equal to it."""
+    values = marshal.loads(data)
+    for i in (_PHONE, _INTAKE_PHONE):
+        if values[i] is not None:
+            values[i] = n.Phone(*values[i])
+    values[_INTAKE_PHONES] = [n.Phone(*p) for p in values[_INTAKE_PHONES]]
+    return Listing(*values)
 
 
 SERVICE_CODE = re.compile(r"[A-Z0-9]{1,12}")  # SAMHSA's codes: "SA", "OIT", "CSAA"...

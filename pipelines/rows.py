@@ -4,21 +4,26 @@ processes (pipelines/workers.py), so everything here is plain data in, plain dat
 from __future__ import annotations
 
 import json
-import pickle
 import re
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
 from common import normalize as n
 from common import vocab
 from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
-from pipelines.records import Listing, Reject, listing_from_item, scrub_item
+from pipelines.records import Listing, Reject, listing_from_item, pack_listing, scrub_item, unpack_listing
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(...) makes one per call
 
 
 def _json(values) -> str:
-    return "[]" if values == [] else _encode(values)
+    """JSON as json.dumps(values, ensure_ascii=False) writes it. Most values are lists of text
+    (a program has about a dozen): those are joined here with the encoder's own string escaping,
+    character for character what the encoder writes, without its per-call setup."""
+    if type(values) is list and all(type(v) is str for v in values):
+        return "[" + ", ".join(map(encode_basestring, values)) + "]"
+    return _encode(values)
 
 
 # A JSON escape of a lone surrogate ("\\ud800"): text no UTF-8 file or SQLite column can hold.
@@ -46,8 +51,8 @@ def _parse_feed_line(line: str, where: str):
 
 class StagedRow(NamedTuple):
     """A listing as pass 1 stages it (temp.staged): its merge key and what the merge rules compare,
-    the pickled Listing, and where its raw JSON is in the feed (`raw` only when it had to be
-    rewritten)."""
+    the packed Listing (records.pack_listing), and where its raw JSON is in the feed (`raw` only
+    when it had to be rewritten)."""
     match_key: str
     bucket: str
     phone: str | None
@@ -82,9 +87,9 @@ class StagedReject(NamedTuple):
 def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
                 known_code_count: int) -> list[StagedListing | StagedReject]:
     """Feed lines (feed index, line number, byte offset, line), each as a StagedListing or a
-    StagedReject. The listing is pickled, because this build wrote it and this build reads it
-    back; its raw JSON stays in the feed (read back by offset), unless lone surrogates had to
-    be replaced."""
+    StagedReject. The listing is packed (records.pack_listing), because this build wrote it and
+    this build reads it back; its raw JSON stays in the feed (read back by offset), unless lone
+    surrogates had to be replaced."""
     out = []
     for feed_index, number, offset, line in chunk:
         feed = feeds[feed_index]
@@ -98,7 +103,7 @@ def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
         row = StagedRow(
             match_key=key, bucket=key.split("|", 2)[2], phone=result.phone.e164 if result.phone else None,
             host=website_host(result.website), facility_type=result.facility_type,
-            placeholder=int(result.placeholder), listing=pickle.dumps(result, pickle.HIGHEST_PROTOCOL),
+            placeholder=int(result.placeholder), listing=pack_listing(result),
             feed=feed_index, offset=offset, length=len(line),
             raw=_json(item) if scrubbed else None,  # the item as stored, not the line
         )
@@ -107,7 +112,7 @@ def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
 
 
 class ProgramMember(NamedTuple):
-    """One staged listing of a program, as pass 3 reads it back: the pickled Listing, its merge
+    """One staged listing of a program, as pass 3 reads it back: the packed Listing, its merge
     key, and the merge rule that joined its key to the program's (None for the first key)."""
     listing: bytes
     match_key: str
@@ -137,7 +142,7 @@ def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
         i: RULE_SAME_KEY if m.match_key == first.match_key else (m.rule or first.rule or RULE_SAME_KEY)
         for i, m in enumerate(group) if i
     }
-    return Program(program_id, [pickle.loads(m.listing) for m in group], merged_by)
+    return Program(program_id, [unpack_listing(m.listing) for m in group], merged_by)
 
 
 def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], reference) -> list[ProgramTables]:

@@ -20,10 +20,11 @@ def is_placeholder(facility_type: str | None, service_codes: list[str], known_co
 
 def care_levels_from_codes(codes) -> dict[str, list[str]]:
     """{care level slug: [the codes that say so]}, in the vocabulary's display order."""
-    evidence: dict[str, list[str]] = {}
     mapping = vocab.care_level_codes()
-    for code in sorted(set(codes)):
-        for level in mapping.get(code, ()):
+    evidence: dict[str, list[str]] = {}
+    # Only the codes that are evidence of a level, sorted: a program lists a hundred codes.
+    for code in sorted(mapping.keys() & set(codes)):
+        for level in mapping[code]:
             evidence.setdefault(level, []).append(code)
     return {slug: evidence[slug] for slug in vocab.care_levels() if slug in evidence}
 
@@ -32,11 +33,5 @@ def facet_values(codes) -> dict[str, list[str]]:
     """{facet: [values]} for payment, ages, populations, languages, medications, telehealth;
     values in the order data/derived_facets.csv lists them, without repeats."""
     present = set(codes)
-    result: dict[str, list[str]] = {}
-    for facet, by_code in vocab.derived_facets().items():
-        values: list[str] = []
-        for code, value in by_code.items():
-            if code in present and value not in values:
-                values.append(value)
-        result[facet] = values
-    return result
+    return {facet: list(dict.fromkeys(value for code, value in by_code.items() if code in present))
+            for facet, by_code in vocab.derived_facets().items()}
