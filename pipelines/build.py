@@ -24,6 +24,7 @@ import sqlite_utils
 from pipelines import history, rows, schema
 from common import vocab
 from common.code_reference import CodeReferenceError, load_code_reference
+from common.geo import zip_areas
 from pipelines.coverage import coverage_rows
 from pipelines.build_lock import BuildLocked, build_lock
 from pipelines.crawl_runs import crawl_runs, requested_cities
@@ -238,22 +239,25 @@ class _Batches:
 
 
 def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows: dict | None = None) -> dict:
+    zip_areas()  # read once before the workers fork (a second each, else), for them and for coverage
     with Workers(worker_count(sum(feed.stat().st_size for feed in feeds))) as workers:
         return _write_with(workers, feeds, temp_path, reference, quiet, previous, site_rows)
 
 
-CHUNK = 500  # feed lines or programs per worker task
+CHUNK = 500  # programs per worker task
+BLOCK_BYTES = 1 << 20  # feed bytes per worker task (some 500 listings): whole lines, read by the worker
 
 
-def _feed_lines(feeds: list[Path]):
-    """(feed index, line number, byte offset, line as bytes) of every line with text, feed after feed."""
+def _feed_blocks(feeds: list[Path]):
+    """The feeds as rows.FeedBlocks of whole lines, about BLOCK_BYTES each, feed after feed."""
     for index, feed in enumerate(feeds):
         with feed.open("rb") as fh:
-            offset = 0
-            for number, line in enumerate(fh, start=1):
-                if not line.isspace():
-                    yield index, number, offset, line
-                offset += len(line)
+            offset, line = 0, 1
+            while block := fh.read(BLOCK_BYTES):
+                if not block.endswith(b"\n"):
+                    block += fh.readline()  # the rest of the block's last line
+                yield rows.FeedBlock(index, line, offset, len(block))
+                offset, line = offset + len(block), line + block.count(b"\n")
 
 
 class _FeedText:
@@ -385,8 +389,7 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
     batches.columns("temp.staged", rows.STAGED_COLUMNS)
     staged = _Staged()
     progress = Progress("reading feed", quiet=quiet)
-    lines = chunked(_feed_lines(feeds), CHUNK)
-    for results in workers.map(rows.stage_lines, lines, feeds, len(reference.codes)):
+    for results in workers.map(rows.stage_block, _feed_blocks(feeds), feeds, len(reference.codes)):
         progress.tick(len(results))
         for result in results:
             if isinstance(result, rows.StagedReject):

@@ -147,7 +147,8 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     try:
         provenance = _provenance(item)
         _check_problems(item.get("problems"))
-        name, city_query, street1, city, state = _place(item, warnings)
+        zip_code = n.zip5(item.get("zip"))
+        name, city_query, street1, city, state = _place(item, zip_code, warnings)
         codes = _listed_codes(item.get("service_codes"))
     except _Rejected as reason:
         return Reject(str(reason), item)
@@ -156,7 +157,7 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
     placeholder = is_placeholder(facility_type, codes, known_code_count)
     codes = [] if placeholder else _clean_codes(codes, warnings)
     phone, website = _contact(item, warnings)
-    point = _checked_point(*_coordinates(item, warnings), n.zip5(item.get("zip")), state, city, warnings)
+    point = _checked_point(*_coordinates(item, warnings), zip_code, state, city, warnings)
     intake_phones = _intake_phones(item, warnings)
     services = _unmapped_services(item.get("unmapped_services"), warnings)
     texts = _capped({"name": name, "alternate_name": n.clean_text(item.get("name2")), "street1": street1,
@@ -168,7 +169,7 @@ def listing_from_item(item, known_code_count: int) -> Listing | Reject:
         source_date=_source_date(item.get("source_date"), warnings),
         **texts,
         state=state,
-        zip=n.zip5(item.get("zip")),
+        zip=zip_code,
         phone=phone,
         intake_phone=intake_phones[0] if intake_phones else None,
         intake_phones=intake_phones,
@@ -211,7 +212,8 @@ def _check_problems(problems) -> None:
         raise _Rejected("; ".join(t for t in texts if t) or f"the parser flagged the row: {_show(problems)}")
 
 
-def _place(item: dict, warnings: list[str]) -> tuple[str, str | None, str | None, str | None, str]:
+def _place(item: dict, zip_code: str | None,
+           warnings: list[str]) -> tuple[str, str | None, str | None, str | None, str]:
     """(name, city asked for, street, city, state), or _Rejected when a program cannot be placed.
     A state that contradicts the ZIP code takes the ZIP's state, with a warning."""
     name = n.clean_text(item.get("name1"))
@@ -225,7 +227,6 @@ def _place(item: dict, warnings: list[str]) -> tuple[str, str | None, str | None
     state = n.state_code(item.get("state"))
     if not state:
         raise _Rejected(f"state {_show(item.get('state'))} is not a two-letter code")
-    zip_code = n.zip5(item.get("zip"))
     area = zip_area(zip_code)
     if area and area.state != state:
         warnings.append(f"state {state} contradicts ZIP {zip_code} ({area.city}, {area.state}); {area.state} is used")
@@ -240,7 +241,14 @@ def _listed_codes(codes) -> list[str]:
     return codes
 
 
+# Codes that are already clean (upper case, stripped, SAMHSA's shape), one a line: checked at once.
+_CLEAN_CODES = re.compile(r"[A-Z0-9]{1,12}(?:\n[A-Z0-9]{1,12})*")
+
+
 def _clean_codes(codes: list[str], warnings: list[str]) -> list[str]:
+    joined = "\n".join(codes)
+    if _CLEAN_CODES.fullmatch(joined) and joined.count("\n") == len(codes) - 1:
+        return list(dict.fromkeys(codes))  # what the general path below gives such codes
     codes = list(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
     odd = [c for c in codes if not SERVICE_CODE.fullmatch(c)]
     if odd:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from common import normalize as n
 from common import vocab
 from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
+from pipelines.names import WholeName
 from pipelines.records import Listing, Reject, listing_from_item, pack_listing, scrub_item, unpack_listing
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(...) makes one per call
@@ -84,8 +85,37 @@ class StagedReject(NamedTuple):
     row: dict
 
 
-def stage_lines(chunk: list[tuple[int, int, int, bytes]], feeds: list[Path],
-                known_code_count: int) -> list[StagedListing | StagedReject]:
+class FeedBlock(NamedTuple):
+    """A run of whole lines of one feed, one worker task: the worker reads its bytes itself, so
+    the feed does not pass through the main process and a pipe on its way to be parsed."""
+    feed: int  # the feed's index in the build's list
+    first_line: int  # the line number of its first line
+    offset: int  # the byte offset of its first line in the feed
+    length: int
+
+
+def block_lines(block: FeedBlock, path: Path):
+    """(feed index, line number, byte offset, line) of every line with text in the block, as
+    iterating the feed file in binary gives its lines (each up to and with its b"\n")."""
+    with path.open("rb") as fh:
+        fh.seek(block.offset)
+        pieces = fh.read(block.length).split(b"\n")
+    last = pieces.pop()  # what follows the block's last newline: nothing, or a last line without one
+    offset = block.offset
+    for number, piece in enumerate(pieces, start=block.first_line):
+        if piece and not piece.isspace():
+            yield block.feed, number, offset, piece + b"\n"
+        offset += len(piece) + 1
+    if last and not last.isspace():
+        yield block.feed, block.first_line + len(pieces), offset, last
+
+
+def stage_block(block: FeedBlock, feeds: list[Path], known_code_count: int) -> list[StagedListing | StagedReject]:
+    """stage_lines of the lines of one block of a feed."""
+    return stage_lines(block_lines(block, feeds[block.feed]), feeds, known_code_count)
+
+
+def stage_lines(chunk, feeds: list[Path], known_code_count: int) -> list[StagedListing | StagedReject]:
     """Feed lines (feed index, line number, byte offset, line), each as a StagedListing or a
     StagedReject. The listing is packed (records.pack_listing), because this build wrote it and
     this build reads it back; its raw JSON stays in the feed (read back by offset), unless lone
@@ -226,7 +256,7 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "last_seen": seen[-1],
         "status": "listed",
         "missing_since": None,
-        "popup": _popup(program, phones),
+        "popup": _popup(program, whole, phones),
     }
 
 
@@ -270,14 +300,14 @@ def _service_columns(program: Program, reference) -> dict:
     }
 
 
-def _popup(program: Program, phones: list) -> str:
+def _popup(program: Program, whole: WholeName, phones: list) -> str:
     """The map marker's popup (datasette-cluster-map): name, levels, phone, address, and a link
     to the program's page relative to the page the map is on (a table or query page,
     /<database>/<name>): right under any base_url and database name, so nothing stored depends
     on where the database is served."""
     first = program.first
     return _json({
-        "title": first.whole_name.name,
+        "title": whole.name,
         "description": " · ".join(filter(None, [
             ", ".join(vocab.care_levels()[lv].label for lv in program.care_levels) or "No service detail listed",
             phones[0].display if phones else None,

@@ -189,6 +189,7 @@ def test_worker_processes_change_nothing_in_the_database(houston_dallas_feed, tm
     import pipelines.build
 
     monkeypatch.setattr(pipelines.build, "CHUNK", 37)  # many chunks in flight, back in order
+    monkeypatch.setattr(pipelines.build, "BLOCK_BYTES", 40_000)  # and many blocks of the feed
     databases, programs = {}, {}
     for workers in ("1", "3"):
         monkeypatch.setenv("TREATMENT_BUILD_WORKERS", workers)
