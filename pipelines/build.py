@@ -414,8 +414,10 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
-    conn.execute("create temp table program_codes (program_id text, codes text, unmapped text)")
-    batches.columns("temp.program_codes", ("program_id", "codes", "unmapped"))
+    conn.execute("create temp table program_codes (program_id text, codes text, unmapped text, "
+                 "codes_before integer, unmapped_before integer)")
+    batches.columns("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before"))
+    services = Counter()  # codes and unmatched texts of the programs so far: program_services' numbering
     before_rows = history.previous_rows(conn) if previous else iter(())
     before = next(before_rows, None)
     cities = Counter()
@@ -435,12 +437,15 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
                 batches.add("programs", row)
                 for care_level in tables.care_levels:
                     batches.add("program_care_levels", care_level)
-                batches.add_values("temp.program_codes", (program_id, *tables.services))
+                lists = tables.services
+                batches.add_values("temp.program_codes", (program_id, lists.codes, lists.unmapped,
+                                                          services["codes"], services["unmapped"]))
+                services.update(codes=lists.code_count, unmapped=lists.unmapped_count)
                 for listing, place in zip(tables.listings, places):
                     batches.add_values("listings", (*listing, place.raw or feed_text.read(place.feed, place.offset, place.length)))
         batches.flush()
     progress.done()
-    schema.program_services(db, "temp.program_codes")
+    schema.program_services(db, "temp.program_codes", services["codes"])
     if previous:
         before_rows.close()  # an open cursor would lock the tables dropped below
     return cities

@@ -161,7 +161,7 @@ class ProgramTables(NamedTuple):
     """A program's rows in every table, as a worker makes them."""
     program: dict  # the programs row
     care_levels: list[dict]  # program_care_levels rows
-    services: tuple[str, str | None]  # service_lists(): codes and unmatched texts, as JSON
+    services: ServiceLists
     listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
 
 
@@ -317,12 +317,21 @@ def _popup(program: Program, whole: WholeName, phones: list) -> str:
     })
 
 
-def service_lists(program: Program) -> tuple[str, str | None]:
-    """The program's service codes (JSON array), and the texts no code matched (JSON array of
-    [text, category code, category name], or null): program_services is filled from these by
-    SQL (schema.program_services), which costs far less than a million inserts from Python."""
+class ServiceLists(NamedTuple):
+    """A program's services as program_services is filled from them (schema.program_services)."""
+    codes: str  # its service codes, a JSON array
+    unmapped: str | None  # the texts no code matched: a JSON array of [text, category code, name], or null
+    code_count: int  # the length of each array
+    unmapped_count: int
+
+
+def service_lists(program: Program) -> ServiceLists:
+    """The program's service codes and the texts no code matched: program_services is filled
+    from these by SQL (schema.program_services), which costs far less than a million inserts
+    from Python."""
     unmapped = {}
     for listing in program.listings:
         for u in listing.unmapped_services:
             unmapped.setdefault((u.get("category_code"), u.get("text")), [u.get("text"), u.get("category_code"), u.get("category_name")])
-    return _json(program.service_codes), _json(list(unmapped.values())) if unmapped else None
+    return ServiceLists(_json(program.service_codes), _json(list(unmapped.values())) if unmapped else None,
+                        len(program.service_codes), len(unmapped))

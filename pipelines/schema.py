@@ -121,19 +121,26 @@ def create(db: sqlite_utils.Database) -> None:
                         not_null=set(table.not_null) or None)
 
 
-def program_services(db: sqlite_utils.Database, lists: str) -> None:
-    """program_services from `lists` (program_id, codes: JSON array, unmapped: JSON array of
-    [text, category code, category name] or null), the names of codes from service_codes."""
+def program_services(db: sqlite_utils.Database, lists: str, code_count: int) -> None:
+    """program_services from `lists` (program_id; codes: JSON array; unmapped: JSON array of
+    [text, category code, category name] or null; codes_before, unmapped_before: how many of each
+    the programs before it hold; `code_count` codes in all), the names of codes from
+    service_codes. The rows are every program's codes, then every program's unmatched texts, each
+    in program and list order: their ids are counted from those numbers, so the rows need no sort
+    (of millions) to be numbered the same, whatever order SQLite reads them in."""
+    base = db.execute("select coalesce(max(id), 0) from program_services").fetchone()[0]
     db.execute(
-        "insert into program_services (program_id, service_code, service_name, category_code, category_name) "
-        f"select t.program_id, j.value, c.name, c.category_code, c.category_name from {lists} t, json_each(t.codes) j "
-        "left join service_codes c on c.code = j.value order by t.rowid, j.id"
+        "insert into program_services (id, program_id, service_code, service_name, category_code, category_name) "
+        "select ? + t.codes_before + j.key + 1, t.program_id, j.value, c.name, c.category_code, c.category_name "
+        f"from {lists} t, json_each(t.codes) j left join service_codes c on c.code = j.value",
+        [base],
     )
     db.execute(
-        "insert into program_services (program_id, service_code, service_name, category_code, category_name) "
-        f"select t.program_id, null, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), "
-        f"json_extract(j.value, '$[2]') from {lists} t, json_each(t.unmapped) j "
-        "where t.unmapped is not null order by t.rowid, j.id"
+        "insert into program_services (id, program_id, service_code, service_name, category_code, category_name) "
+        "select ? + t.unmapped_before + j.key + 1, t.program_id, null, json_extract(j.value, '$[0]'), "
+        f"json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') from {lists} t, json_each(t.unmapped) j "
+        "where t.unmapped is not null",
+        [base + code_count],
     )
 
 
