@@ -63,6 +63,8 @@ FURNITURE_PARTS = {
     "nav", "navbar", "navigation", "menu", "megamenu", "breadcrumb", "breadcrumbs", "sidebar", "footer",
     "cookie", "cookies", "gdpr", "consent", "offcanvas", "masthead", "colophon", "sharing",
 }
+# Page builders' module wrappers named like sidebar widgets; inside the entry they are content.
+CONTENT_WIDGETS = {"widget", "widgets"}
 # A class name that says what an element is not ("wsite-not-footer") marks nothing.
 NEGATING_PARTS = {"not", "non", "no"}
 # A header part is kept when the class is about the content's own title (or an accordion's question,
@@ -139,6 +141,17 @@ def _holds_content(el) -> bool:
     return bool(el.xpath(".//h1 | .//main | .//article"))
 
 
+def _inside_entry(el) -> bool:
+    """Inside the article or the entry's own content (WordPress entry-content), where page
+    builders call every module a widget."""
+    for a in el.iterancestors():
+        if not isinstance(a.tag, str):
+            continue
+        if a.tag == "article" or {"entry-content", "page-content", "post-content"} & set((a.get("class") or "").split()):
+            return True
+    return False
+
+
 def _in_tablist(el) -> bool:
     return any((a.get("role") or "").lower() == "tablist" for a in el.iterancestors() if isinstance(a.tag, str))
 
@@ -160,6 +173,8 @@ def _furniture_class(el) -> str | None:
         bits = {bit.lower() for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
         name = name.lower()
         if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
+            continue
+        if name in CONTENT_WIDGETS and _inside_entry(el):  # SiteOrigin's "so-panel widget" modules
             continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
             return None if _holds_content(el) or _in_tablist(el) or _holds_tabs(el) else f"class {name}"
@@ -258,6 +273,8 @@ class _Collector:
         self.add(el.tail)
 
     def walk_inside(self, el, tag: str) -> None:
+        if (el.get("role") or "").lower() == "tab":
+            tag = "li"  # a tab's title is an item of its tab list, even as an inline <button> or <a>
         block = tag in BLOCK_TAGS or tag in ITEMS
         if block:
             self.flush()

@@ -54,7 +54,7 @@ _LIST_SEPARATORS = re.compile(r"\s*(?:[,;·•/]|\s\|\s|\b(?:and|or|y|e|o|u)\b)\
 ROW_CELL = " | "  # how common.page_reading joins a table row's cells
 _ORG_NAME = re.compile(r"(?:[A-Z][\w’'&.-]*\s+){1,6}(?:Health|Healthcare|Center|Centre|Services|Hospital|Clinic|"
                        r"Recovery|Counseling|Lodge|Associates|Institute|Network|Alliance|Inc\.?|LLC)"
-                       r"(?:\s*\([^()]*\))?")
+                       r"(?:\s*\([^()]*\))?(?:,\s*[A-Z][\w .’'-]*)?")
 # A heading naming a broad level over a section about narrower ones names a category: "Outpatient
 # Services" over "Intensive Outpatient Program (IOP)" says IOP, not weekly outpatient therapy.
 NARROWER = {"outpatient": {"iop", "php"}}
@@ -169,7 +169,13 @@ def _names_an_organisation(judge, cell: str) -> bool:
     """A table cell that is another organisation's name: capitalized words ending as such names
     end ("Southeast Iowa Behavioral Health"), not a place ("Katy") nor one of the program's own
     sites ("Prairie Lincoln Hospital" on Prairie's page)."""
-    return bool(_ORG_NAME.fullmatch(cell.strip())) and not any(judge.is_own_word(w) for w in cell.split())
+    cell = cell.strip()
+    if any(judge.is_own_word(w) for w in re.findall(r"[\w’'-]+", cell)) or judge.mentions(cell):
+        return False
+    if _ORG_NAME.fullmatch(cell):
+        return True
+    named = len(re.findall(r"\b[A-Z][a-z’']{2,}", cell)) >= 2  # a name of words, not "III.7-WM"
+    return named and not _only_label_words(judge, cell, [], "location_word")
 
 
 def _listed_labels(judge, text: str, described: bool = False) -> list[Mention]:
