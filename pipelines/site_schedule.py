@@ -49,7 +49,7 @@ NOT_A_PROGRAM = re.compile(r"\b(?:office\s+hours|hours\s*:|open|opens|walk-?ins?
                            r"dosing|pharmacy|lab|escuela|clases)\b", re.I)
 # A schedule is a program's only where the sentence says what meets: groups, sessions, the program.
 TREATMENT_WORDS = re.compile(r"\b(?:groups?|program(?:me)?s?|therapy|treatment|sessions?|counsel(?:l)?ing|meets?|"
-                             r"meetings?\s+of\s+the\s+program|individual\s+and\s+group|track|programas?|terapia|"
+                             r"meetings?\s+of\s+the\s+program|individual\s+and\s+group|tracks?|programas?|terapia|"
                              r"tratamiento|sesiones|grupos?|se\s+re[uú]ne|come\s+to\s+us|"
                              r"(?:for|durante)\s+(?:\d+|\w+)\s*(?:(?:to|-|–|a)\s*(?:\d+|\w+)\s+)?(?:weeks|semanas))\b", re.I)
 WEEK_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
