@@ -44,7 +44,7 @@ _TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P
 # "Partial hospitalization program. Monday through Friday, 8:30 a.m. to 3:00 p.m. ..."
 _TERM_SENTENCE = re.compile(r"\s*(?P<term>[^:|–—.!?]{2,60}?)\.\s+(?P<rest>[A-Z¿¡]\S.*)\Z", re.S)
 # Level names, then who or where they are for: "Residential and day treatment for teens".
-_TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|near|across|throughout|serving|para|en)\s+"
+_TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|on|near|across|throughout|serving|para|en)\s+"
                       r"(?P<rest>\S.*)\Z", re.S)
 # A label and a remark in brackets: "Residential treatment (30–90 days)", "Crisis Residential Unit (stays
 # of up to 14 days)".
