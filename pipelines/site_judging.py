@@ -63,6 +63,8 @@ _DEFINITE_BEFORE = re.compile(r"\b(?:the|this|your|our|el|la|los|las|este|esta|s
                               r"(?:[\w’'-]+\s+){0,2}$", re.I)
 _OWN_PROGRAM = re.compile(r"\b(?:the|this|your|our|el|la|este|esta|su|nuestr[oa])\s+(?:[\w’'-]+\s+){0,2}?"
                           r"(?:program|programme|programa)\b", re.I)
+# A sentence whose subject is the one of the sentence before it.
+_CONTINUES_SUBJECT = re.compile(r"(?:it|the\s+(?:center|centre|clinic|program|programme|agency|practice|hospital))\s", re.I)
 # Words that continue the reach of a possessive ("our detox, residential and IOP programs").
 _POSSESSIVE_JOINERS = {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-", "y", "e", "o", "u"}
 
@@ -488,8 +490,12 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
         if block.kind == "heading":
             own_heading = block.text if is_own_heading(judge, block.text) else ""
         for k, sentence in enumerate(sentences):
-            # The lede under the program's own name as a heading shares it as its subject.
+            # The lede under the program's own name as a heading shares it as its subject, and
+            # a sentence opening with "It" or "The center" the subject of the sentence before it
+            # ("Ashdown Recovery Center is run by the Board. It offers outpatient ...").
             lede = own_heading if block.kind != "heading" and k == 0 else ""
+            if k > 0 and _CONTINUES_SUBJECT.match(sentence):
+                lede = sentences[k - 1]
             verdict = judge.judge_sentence(sentence, lede)
             result.rule_out(i, {m.level for m in verdict.ruled_out})
             result.denied.update(m.level for m in verdict.denied)
