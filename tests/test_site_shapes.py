@@ -1,0 +1,80 @@
+"""Page shapes of the blind batches 9 and 10 that the reader and the judge now handle, each on a
+small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
+other organisations, and sentences that carry their subject over."""
+from pipelines.site_levels import judge_saved_page
+
+
+def levels(tmp_path, body: str, url: str = "https://www.juniperridge.example/programs/") -> list[str]:
+    path = tmp_path / "page.html"
+    path.write_text(f"<html><head><title>Programs | Juniper Ridge</title></head><body>{body}</body></html>",
+                    encoding="utf-8")
+    return sorted(f.level for f in judge_saved_page(path, url))
+
+
+def test_a_camel_case_footer_is_furniture(tmp_path):
+    footer = ('<main><h1>Insurance</h1><p>Plans we accept.</p></main><div class="dmFooterContainer">'
+              '<p><a href="/iop">Intensive Outpatient (IOP)</a></p><p>Outpatient Counseling</p></div>')
+    assert levels(tmp_path, footer) == []
+
+
+def test_an_accordion_answer_hidden_until_its_question_is_clicked_is_read(tmp_path):
+    faq = ('<main><h1>FAQ</h1><button aria-controls="a1" aria-expanded="false"><h3>How long is it?</h3></button>'
+           '<div id="a1" style="display:none"><p>Our IOP is three hours a day, three days a week.</p></div>'
+           '<div style="display:none"><p>We offer residential care.</p></div></main>')
+    assert levels(tmp_path, faq) == ["iop"]  # the second hidden part opens from nowhere: not read
+
+
+def test_a_form_wrapping_the_whole_page_is_the_page_but_a_real_form_is_not(tmp_path):
+    webforms = '<form id="aspnetForm"><main><h1>Services</h1><p>We offer intensive outpatient treatment.</p></main></form>'
+    assert levels(tmp_path, webforms) == ["iop"]
+    contact = ('<main><h1>Contact</h1><form><label>Program</label><select><option>Detox</option>'
+               '<option>Residential</option></select></form></main>')
+    assert levels(tmp_path, contact) == []
+
+
+def test_typo3_frame_headers_and_siteorigin_widgets_inside_the_entry_are_content(tmp_path):
+    typo3 = ('<main><header class="frame-header"><h2 class="element-header">Our programs</h2></header>'
+             '<h3>Medical Detox</h3><p>Five to seven days.</p><h3>Residential Treatment</h3><p>30 days.</p></main>')
+    assert levels(tmp_path, typo3) == ["detox", "residential"]
+    siteorigin = ('<article><h1>Services</h1><div class="entry-content"><div class="so-panel widget">'
+                  '<h3>Intensive outpatient</h3><p>We run three evenings a week, 5:30 to 8:30 pm, for ten weeks.</p>'
+                  '</div></div></article><aside class="widget"><p>Detox referrals</p></aside>')
+    assert levels(tmp_path, siteorigin) == ["iop"]
+
+
+def test_tab_buttons_are_items_and_a_pane_that_refers_rules_its_level_out(tmp_path):
+    tabs = ('<main><h1>Levels of Care</h1><p>Juniper Ridge is licensed for two levels of care today.</p>'
+            '<div role="tablist"><button role="tab" aria-controls="d">Detox (ASAM 3.7-WM)</button>'
+            '<button role="tab" aria-controls="r">Residential (ASAM 3.5)</button>'
+            '<button role="tab" aria-controls="o">Outpatient</button></div>'
+            '<div id="d" role="tabpanel"><p>Medically monitored withdrawal, five to seven days.</p></div>'
+            '<div id="r" role="tabpanel" hidden><p>Clients live at Juniper Ridge for 30 to 60 days.</p></div>'
+            '<div id="o" role="tabpanel" hidden><p>Until our office opens, we connect every client with an '
+            'outpatient provider near home.</p></div></main>')
+    assert levels(tmp_path, tabs) == ["detox", "residential"]
+
+
+def test_a_table_of_other_organisations_states_nothing_but_own_locations_do(tmp_path):
+    others = ('<main><h1>Treatment Directory</h1><p>Our clients have used these programs.</p><table>'
+              '<tr><th>Agency</th><th>Services</th><th>Phone</th></tr>'
+              '<tr><td>Muskingum Valley Counseling, Marietta</td><td>Outpatient counseling; Intensive Outpatient (IOP)'
+              '</td><td>740-555-0171</td></tr><tr><td>Southeast Iowa Behavioral Health</td>'
+              '<td>Intensive outpatient program, evenings</td><td>(319) 555-0183</td></tr></table></main>')
+    assert levels(tmp_path, others) == []
+    own = ('<main><h1>Our locations</h1><p>We serve three towns.</p><table><tr><th>Location</th><th>Services</th></tr>'
+           '<tr><td>Katy</td><td>IOP, PHP</td></tr><tr><td>Juniper Ridge North Clinic</td><td>Outpatient psychiatry</td>'
+           '</tr></table></main>')
+    assert levels(tmp_path, own) == ["iop", "outpatient", "php"]
+
+
+def test_it_offers_carries_the_subject_of_the_sentence_before(tmp_path):
+    body = ("<main><h1>Juniper Ridge Recovery Center</h1><p>Juniper Ridge Recovery Center is run by the county board. "
+            "It offers outpatient and intensive outpatient services for adults.</p></main>")
+    assert levels(tmp_path, body) == ["iop", "outpatient"]
+
+
+def test_a_heading_counting_the_programs_levels_introduces_them(tmp_path):
+    body = ("<main><h1>Care for Southern Utah</h1><h2>Three levels of care, one team</h2>"
+            "<h3>Partial Hospitalization (PHP)</h3><p>Structured days while you live at home.</p>"
+            "<h3>Intensive Outpatient (IOP)</h3><p>Morning and evening tracks.</p></main>")
+    assert levels(tmp_path, body) == ["iop", "php"]
