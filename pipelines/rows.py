@@ -20,10 +20,13 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps
 
 def _json(values) -> str:
     """JSON as json.dumps(values, ensure_ascii=False) writes it. Most values are lists of text
-    (a program has about a dozen): those are joined here with the encoder's own string escaping,
-    character for character what the encoder writes, without its per-call setup."""
+    (a program has about a dozen) or objects of text (its map popup): those are joined here with
+    the encoder's own string escaping, character for character what the encoder writes, without
+    its per-call setup."""
     if type(values) is list and all(type(v) is str for v in values):
         return "[" + ", ".join(map(encode_basestring, values)) + "]"
+    if type(values) is dict and all(type(k) is str and type(v) is str for k, v in values.items()):
+        return "{" + ", ".join(f"{encode_basestring(k)}: {encode_basestring(v)}" for k, v in values.items()) + "}"
     return _encode(values)
 
 
@@ -275,11 +278,11 @@ def _phone_columns(program: Program, phones: list) -> dict:
 
 def _care_level_columns(program: Program, site_rows: list[dict]) -> dict:
     """SAMHSA's levels, the website's, and either, each in the vocabulary's order."""
-    website_levels = [lv for lv in vocab.care_levels() if any(r["care_level"] == lv for r in site_rows)]
+    stated = {r["care_level"] for r in site_rows}
     return {
         "care_levels": _json(program.care_levels),
-        "website_care_levels": _json(website_levels),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in website_levels or lv in program.care_levels]),
+        "website_care_levels": _json([lv for lv in vocab.care_levels() if lv in stated]),
+        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in stated or lv in program.care_levels]),
     }
 
 

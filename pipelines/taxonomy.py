@@ -1,6 +1,8 @@
 """Levels of care and other facets derived from SAMHSA service codes, with the evidence kept."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from common import vocab
 
 # Types whose export rows are a template with every service flag set: "no service detail",
@@ -29,9 +31,14 @@ def care_levels_from_codes(codes) -> dict[str, list[str]]:
     return {slug: evidence[slug] for slug in vocab.care_levels() if slug in evidence}
 
 
+@lru_cache(maxsize=1)
+def _facet_codes() -> frozenset[str]:
+    return frozenset(code for by_code in vocab.derived_facets().values() for code in by_code)
+
+
 def facet_values(codes) -> dict[str, list[str]]:
     """{facet: [values]} for payment, ages, populations, languages, medications, telehealth;
     values in the order data/derived_facets.csv lists them, without repeats."""
-    present = set(codes)
-    return {facet: list(dict.fromkeys(value for code, value in by_code.items() if code in present))
+    present = _facet_codes().intersection(codes)  # none at all for most listings (placeholders)
+    return {facet: list(dict.fromkeys(value for code, value in by_code.items() if code in present)) if present else []
             for facet, by_code in vocab.derived_facets().items()}

@@ -35,7 +35,9 @@ def test_a_packed_listing_without_phones_or_point_comes_back_equal():
 def test_the_json_of_a_list_of_text_is_json_dumps():
     for values in ([], ["a"], ["Medicaid", "Medicare"], ['quote " and \\ backslash', "tab\there", "new\nline"],
                    ["Español", "中文", "emoji 😀", "\u2028 separator", "\x00 nul", "\ufffd"],
-                   [1, "mixed"], [["text", "TC", None]], {"title": "a popup"}):
+                   [1, "mixed"], [["text", "TC", None]], {"title": "a popup"}, {},
+                   {"title": 'Clinic "Uno" · Ñ', "description": "Intensive outpatient · (713) 555-0100", "link": "../p"},
+                   {"n": 1}, {"t": None}):
         assert _json(values) == json.dumps(values, ensure_ascii=False)
 
 
