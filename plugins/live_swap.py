@@ -39,6 +39,7 @@ class PinnedDatabase(Database):
     def __init__(self, ds, fd: int, source: str):
         super().__init__(ds, path=f"/proc/self/fd/{fd}", is_mutable=False)
         self.fd, self.source, self._key = fd, source, "c" + secrets.token_hex(8)
+        self.build_token = self._key  # which build this is (plugins/response_cache.py keys on it)
 
     def suggest_name(self):
         return os.path.splitext(os.path.basename(self.source))[0]

@@ -1,0 +1,95 @@
+"""Answers kept in memory per serving process (plugins/response_cache.py): the same URL is
+rendered once per build, a new build is answered from the new file at once, and nothing private,
+failed or large is kept."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+import pytest
+from datasette.app import Datasette
+
+from common.serving import datasette_options
+from pipelines.build import build
+from plugins import response_cache
+from tests.support import item, write_feed
+
+
+def build_of(folder, n: int):
+    folder.mkdir(parents=True, exist_ok=True)
+    items = [item(source_ref=f"row {i}", name1=f"Program {i} of {n}", street1=f"{i} Main Street",
+                  phone=f"713-555-{i:04d}") for i in range(2, 2 + n)]
+    build([write_feed(folder / "feed.jsonl", items)], folder / "programs.db", quiet=True)
+    return folder / "programs.db"
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cache")
+    return build_of(root / "a", 3), build_of(root / "b", 4)
+
+
+def get_all(ds, requests):
+    async def go():
+        return [await ds.client.get(path, **kwargs) for path, kwargs in requests]
+    return asyncio.run(go())
+
+
+def test_the_same_page_twice_is_rendered_once_and_answered_the_same(builds, tmp_path):
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served))
+    first, second = get_all(ds, [("/programs/programs.json?_shape=array", {})] * 2)
+    assert (first.headers["x-directory-cache"], second.headers["x-directory-cache"]) == ("miss", "hit")
+    assert first.content == second.content and len(first.json()) == 3
+    assert second.headers["content-security-policy"] == first.headers["content-security-policy"]
+    page1, page2 = get_all(ds, [("/find?place=77002", {})] * 2)
+    assert page2.headers["x-directory-cache"] == "hit" and page1.text == page2.text
+
+
+def test_a_new_build_renamed_into_place_is_answered_at_once(builds, tmp_path):
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served))
+    before = get_all(ds, [("/programs/programs.json?_shape=array", {})] * 2)
+    staged = tmp_path / "next.db"
+    shutil.copy(builds[1], staged)
+    os.replace(staged, served)  # as a build does
+    after = get_all(ds, [("/programs/programs.json?_shape=array", {})] * 2)
+    assert [len(r.json()) for r in before + after] == [3, 3, 4, 4]
+    assert [r.headers["x-directory-cache"] for r in after] == ["miss", "hit"]
+
+
+def test_private_failed_and_own_pages_are_not_kept(builds, tmp_path):
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served))
+    with_cookie = get_all(ds, [("/programs/programs.json", {"cookies": {"ds_actor": "x"}})] * 2)
+    assert all("x-directory-cache" not in r.headers for r in with_cookie)  # not even looked up
+    missing = get_all(ds, [("/programs/no_such_table", {})] * 2)
+    assert [r.status_code for r in missing] == [404, 404]
+    assert [r.headers["x-directory-cache"] for r in missing] == ["miss", "miss"]
+    own = get_all(ds, [("/-/versions.json", {})] * 2)
+    assert "x-directory-cache" not in own[1].headers
+
+
+def test_the_budget_keeps_the_most_recently_used_answers():
+    answers = response_cache.Answers(budget=1000)
+    for i in range(5):
+        answers.put(i, 200, [], b"x" * 300)
+    assert list(answers.kept) == [2, 3, 4] and answers.size <= 1000
+    answers.get(2)
+    answers.put(5, 200, [], b"x" * 300)
+    assert list(answers.kept) == [4, 2, 5]
+    answers.put(6, 200, [], b"x" * 2000)  # larger than the whole budget: not kept
+    assert 6 not in answers.kept
+
+
+def test_the_cache_is_off_with_a_budget_of_zero(builds, tmp_path, monkeypatch):
+    monkeypatch.setenv(response_cache.CACHE_MB_ENV, "0")
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served))
+    answers = get_all(ds, [("/programs/programs.json", {})] * 2)
+    assert all("x-directory-cache" not in r.headers for r in answers)
