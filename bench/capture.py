@@ -8,20 +8,31 @@ whole, and its raw SQL is measured beside the page (the page's timed-out facets 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bench.serving import datasette_kwargs
 
 NO_LIMIT_MS = 600_000
 LIFTED = {"sql_time_limit_ms": NO_LIMIT_MS, "facet_time_limit_ms": NO_LIMIT_MS}
+NO_CACHE = "DIRECTORY_RESPONSE_CACHE_MB"  # plugins/response_cache.py
 
 
 def twin(db: Path, *, lift_limits: bool = True):
     """A Datasette serving `db` as `make serve` does (bench.serving.datasette_kwargs), the time
-    limits lifted unless lift_limits is False."""
+    limits lifted unless lift_limits is False, and without the response cache (a page asked twice
+    must run its SQL twice: the second request's queries are the ones kept)."""
     from datasette.app import Datasette
 
-    return Datasette(**datasette_kwargs(db, **(LIFTED if lift_limits else {})))
+    saved = os.environ.get(NO_CACHE)
+    os.environ[NO_CACHE] = "0"  # read when the app is built, in Datasette()
+    try:
+        return Datasette(**datasette_kwargs(db, **(LIFTED if lift_limits else {})))
+    finally:
+        if saved is None:
+            del os.environ[NO_CACHE]
+        else:
+            os.environ[NO_CACHE] = saved
 
 
 async def traced_sql(ds, path: str, database: str) -> tuple[list[tuple[str, object]], int]:

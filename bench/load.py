@@ -150,6 +150,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     facet_timeouts: int = 0
     client_cpu: float = 0.0  # CPU seconds this load generator itself used (it shares the machine)
+    cache_hits: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # x-directory-cache: hit
 
     @property
     def requests(self) -> int:
@@ -190,6 +191,8 @@ async def run_load(base: str, mix: list[tuple[str, str]], *, seconds: float = 20
                     result.errors.append(f"{path}: {type(exc).__name__} {exc}")
                     continue
                 result.latencies[kind].append((time.perf_counter() - t0) * 1000)
+                if response.headers.get("x-directory-cache") == "hit":
+                    result.cache_hits[kind] += 1
                 if response.status_code >= 400:
                     result.errors.append(f"{path}: HTTP {response.status_code}")
                 elif timed_out_facets(path, body, expected_facets):

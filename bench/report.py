@@ -218,15 +218,16 @@ def add_load(report: Report, title: str, result, pages_mix: list[tuple[str, str]
 
 
 def add_load_target(report: Report, result, pages_mix: list[tuple[str, str]], clients: int, seconds: float,
-                    processes: int) -> None:
+                    processes: int, cache: str = "") -> None:
     """Issue 15's load target: zero errors, p95 over the mix and p95 of the table pages with facets,
-    each beside its bound; the per-kind detail as a note."""
+    each beside its bound; the per-kind detail as a note. cache: how the response cache was set
+    and how often it answered."""
     from bench import load
 
     lat = result.all_latencies
     facet = [x for kind in FACET_TABLE_KINDS for x in result.latencies.get(kind, [])]
     kinds = sorted({k for k, _ in pages_mix})
-    served_by = f"make serve, {processes} serving processes"
+    served_by = f"make serve, {processes} serving processes" + (f", {cache}" if cache else "")
     if not lat:
         report.add(f"load target: {clients} clients, {seconds:g} s ({served_by})", "no answer", "", "",
                    f"0 errors, p95 <= {LOAD_MAX_P95_MS:g} ms", "MISSED")
@@ -242,4 +243,5 @@ def add_load_target(report: Report, result, pages_mix: list[tuple[str, str]], cl
         report.add(f"load target, table pages with facets ({', '.join(FACET_TABLE_KINDS)}), same run",
                    f"{len(facet):,} requests, p50 {percentile(facet, 50):,.1f} / p95 {f95:,.1f} ms", "", "",
                    f"p95 <= {LOAD_FACET_MAX_P95_MS:g} ms", verdict(f95 <= LOAD_FACET_MAX_P95_MS))
-    report.notes.append(f"load target detail ({clients} clients):\n" + load.report(result))
+    report.notes.append(f"load target detail ({clients} clients{', ' + cache if cache else ''}):\n"
+                        + load.report(result))
