@@ -28,23 +28,30 @@ def clean_text(value) -> str | None:
     """Strip, drop control characters, single-space; also the stray commas and spaces around
     practitioners' names (" Dianne Ndila Mbai, "). Text and numbers only (a spreadsheet's 77002.0
     is "77002"): a list, a dict, a boolean or a NaN is no text, None."""
+    if type(value) is not str:  # nearly every value is text: no type tests for it
+        value = _text_of(value)
+        if value is None:
+            return None
+    if value.isascii() and value.isprintable() and "  " not in value:
+        # Most source text: nothing to scrub, fold or collapse (clean_any's result, much cheaper).
+        return value.strip(" ,;") or None
+    return clean_any(value)
+
+
+def _text_of(value) -> str | None:
+    """A value that is not plain text as text: numbers written out, anything else None."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        value = str(int(value)) if value.is_integer() and abs(value) < 1e16 else str(value)
-    elif isinstance(value, int):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else str(value)
+    if isinstance(value, int):
         try:
-            value = str(value)
+            return str(value)
         except ValueError:  # more digits than Python converts
             return None
-    elif not isinstance(value, str):
-        return None
-    if value.isascii() and value.isprintable() and "  " not in value:
-        # Most source text: nothing to scrub, fold or collapse (clean_any's result, much cheaper).
-        return value.strip(" ,;") or None
-    return clean_any(value)
+    return value if isinstance(value, str) else None
 
 
 def clean_any(value: str) -> str | None:
@@ -86,8 +93,7 @@ def normalize_phone(value, region: str = "US") -> Phone | None:
     in_brackets, area, exchange, line, extension = plain.groups()
     area = in_brackets or area
     extension = real_extension(extension)
-    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(area + exchange + line), extension=extension)
-    if not phonenumbers.is_valid_number(number):
+    if not _valid_nanp_number(int(area + exchange + line)):
         return None
     # All NANP numbers format as (AAA) EEE-NNNN; format_number costs more than the parse.
     national = f"({area}) {exchange}-{line}"
@@ -97,6 +103,14 @@ def normalize_phone(value, region: str = "US") -> Phone | None:
         extension=extension,
         tel_uri=f"tel:+1-{area}-{exchange}-{line}" + (f";ext={extension}" if extension else ""),
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _valid_nanp_number(national_number: int) -> bool:
+    """phonenumbers' validity of a +1 number (an extension does not change it). Remembered: a
+    number comes again and again (a program's twin listings, its intake line: a quarter to half
+    of a state's numbers repeat), and each check runs some twenty regular expressions."""
+    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=national_number))
 
 
 def phone_from_library(text: str, region: str = "US") -> Phone | None:
