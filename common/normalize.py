@@ -218,9 +218,9 @@ def _city_words() -> dict[str, str]:
 
 
 def _spell_out_city_words(text: str) -> str:
-    words = text.split(" ")
-    return " ".join(_city_words().get(w.rstrip(".").lower(), w) if i < len(words) - 1 else w
-                    for i, w in enumerate(words))
+    *words, last = text.split(" ")  # every word but the last is spelled out
+    full = _city_words()
+    return " ".join([*(full.get(w.rstrip(".").lower(), w) for w in words), last])
 
 
 def state_code(value) -> str | None:
