@@ -13,7 +13,8 @@ import operator
 import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -259,6 +260,21 @@ def _feed_blocks(feeds: list[Path]):
                 offset, line = offset + len(block), line + block.count(b"\n")
 
 
+class _FeedText:
+    """A listing's raw JSON read back from its feed by offset: the feed on disk holds it, so the
+    build's staging table does not have to hold it again."""
+
+    def __init__(self, feeds: list[Path]):
+        self.files = [os.open(feed, os.O_RDONLY) for feed in feeds]
+
+    def read(self, feed_index: int, offset: int, length: int) -> str:
+        return os.pread(self.files[feed_index], length, offset).decode("utf-8", errors="replace").strip()
+
+    def close(self) -> None:
+        for fd in self.files:
+            os.close(fd)
+
+
 class _ProgramListing(NamedTuple):
     """A staged listing joined to its program id, in the order _program_chunks selects them."""
     program_id: str
@@ -271,20 +287,27 @@ class _ProgramListing(NamedTuple):
     raw: str | None
 
 
-def _program_chunks(conn, site_rows: dict, workers: Workers, reference, feeds: list[Path]):
-    """Programs in id order, in chunks: the rows.ProgramTables of each, made by the workers (who
-    read the listings' raw JSON from the feeds). Only a chunk's listings are in memory at a time."""
+def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
+    """Programs in id order, in chunks: ([(program id, [rows.RawPlace of each listing])], the
+    rows.ProgramTables of each). Only a chunk's listings are in memory at a time."""
     staged = map(_ProgramListing._make, conn.execute(
         "select r.program_id, s.listing, s.match_key, k.rule, s.feed, s.offset, s.length, s.raw from temp.staged s "
         "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
         "order by r.program_id, s.id"
     ))
     programs = ((program_id, list(group)) for program_id, group in itertools.groupby(staged, key=lambda r: r.program_id))
-    tasks = ([(pid, [rows.ProgramMember(m.listing, m.match_key, m.rule, rows.RawPlace(m.feed, m.offset, m.length, m.raw))
-                     for m in group], site_rows.get(pid, []))
-              for pid, group in chunk]
-             for chunk in chunked(programs, CHUNK))
-    return workers.map(rows.program_tables, tasks, reference, feeds)
+    chunks = chunked(programs, CHUNK)
+
+    def work():
+        for chunk in chunks:
+            heads.append([(pid, [rows.RawPlace(m.feed, m.offset, m.length, m.raw) for m in group])
+                          for pid, group in chunk])
+            yield [(pid, [rows.ProgramMember(m.listing, m.match_key, m.rule) for m in group], site_rows.get(pid, []))
+                   for pid, group in chunk]
+
+    heads = deque()
+    for results in workers.map(rows.program_tables, work(), reference):
+        yield heads.popleft(), results
 
 
 @dataclass
@@ -388,7 +411,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     """Pass 3: one program at a time, in id order, beside the previous build's programs (its
     changes go to temp.new_changes). Returns the number of programs per "City, ST"."""
     conn = db.conn
-    batches.columns("listings", rows.LISTING_COLUMNS)
+    batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
     conn.execute("create temp table program_codes (program_id text, codes text, unmapped text, "
@@ -399,37 +422,33 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     before = next(before_rows, None)
     cities = Counter()
     progress = Progress("merging programs", quiet=quiet)
-    for results in _program_chunks(conn, site_rows, workers, reference, feeds):
-        progress.tick(len(results))
-        for tables in results:
-            row = tables.program
-            while before is not None and before["id"] < row["id"]:
-                before = next(before_rows, None)
-            if previous:
-                same = before if before is not None and before["id"] == row["id"] else None
-                for c in history.compare_program(row, same, when):
-                    batches.add("temp.new_changes", c)
-            cities[row["area"] or f"{row['city']}, {row['state']}"] += 1
-            _add_program(batches, tables, services)
-    batches.flush()
+    with closing(_FeedText(feeds)) as feed_text:
+        for staged, results in _program_chunks(conn, site_rows, workers, reference):
+            progress.tick(len(results))
+            for (program_id, places), tables in zip(staged, results):
+                row = tables.program
+                while before is not None and before["id"] < program_id:
+                    before = next(before_rows, None)
+                if previous:
+                    same = before if before is not None and before["id"] == program_id else None
+                    for c in history.compare_program(row, same, when):
+                        batches.add("temp.new_changes", c)
+                cities[row["area"] or f"{row['city']}, {row['state']}"] += 1
+                batches.add("programs", row)
+                for care_level in tables.care_levels:
+                    batches.add("program_care_levels", care_level)
+                lists = tables.services
+                batches.add_values("temp.program_codes", (program_id, lists.codes, lists.unmapped,
+                                                          services["codes"], services["unmapped"]))
+                services.update(codes=lists.code_count, unmapped=lists.unmapped_count)
+                for listing, place in zip(tables.listings, places):
+                    batches.add_values("listings", (*listing, place.raw or feed_text.read(place.feed, place.offset, place.length)))
+        batches.flush()
     progress.done()
     schema.program_services(db, "temp.program_codes", services["codes"])
     if previous:
         before_rows.close()  # an open cursor would lock the tables dropped below
     return cities
-
-
-def _add_program(batches: _Batches, tables: rows.ProgramTables, services: Counter) -> None:
-    """A program's rows, to be written with the next batch of each table."""
-    batches.add("programs", tables.program)
-    for care_level in tables.care_levels:
-        batches.add("program_care_levels", care_level)
-    lists = tables.services
-    batches.add_values("temp.program_codes", (tables.program["id"], lists.codes, lists.unmapped,
-                                              services["codes"], services["unmapped"]))
-    services.update(codes=lists.code_count, unmapped=lists.unmapped_count)
-    for listing in tables.listings:
-        batches.add_values("listings", listing)
 
 
 def _record_history(conn, batches: _Batches, previous: Path | None, scope: set, when: str | None):

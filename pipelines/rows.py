@@ -4,9 +4,7 @@ processes (pipelines/workers.py), so everything here is plain data in, plain dat
 from __future__ import annotations
 
 import json
-import os
 import re
-from contextlib import closing
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -146,6 +144,14 @@ def stage_lines(chunk, feeds: list[Path], known_code_count: int) -> list[StagedL
     return out
 
 
+class ProgramMember(NamedTuple):
+    """One staged listing of a program, as pass 3 reads it back: the packed Listing, its merge
+    key, and the merge rule that joined its key to the program's (None for the first key)."""
+    listing: bytes
+    match_key: str
+    rule: str | None
+
+
 class RawPlace(NamedTuple):
     """Where a listing's raw JSON is: its feed and byte range, or the rewritten text itself."""
     feed: int
@@ -154,39 +160,12 @@ class RawPlace(NamedTuple):
     raw: str | None
 
 
-class ProgramMember(NamedTuple):
-    """One staged listing of a program, as pass 3 reads it back: the packed Listing, its merge
-    key, the merge rule that joined its key to the program's (None for the first key), and where
-    its raw JSON is."""
-    listing: bytes
-    match_key: str
-    rule: str | None
-    place: RawPlace
-
-
-class FeedText:
-    """A listing's raw JSON read back from its feed by offset: the feed on disk holds it, so the
-    build's staging table does not have to hold it again. Use with contextlib.closing."""
-
-    def __init__(self, feeds: list[Path]):
-        self.files = [os.open(feed, os.O_RDONLY) for feed in feeds]
-
-    def read(self, place: RawPlace) -> str:
-        if place.raw is not None:
-            return place.raw
-        return os.pread(self.files[place.feed], place.length, place.offset).decode("utf-8", errors="replace").strip()
-
-    def close(self) -> None:
-        for fd in self.files:
-            os.close(fd)
-
-
 class ProgramTables(NamedTuple):
     """A program's rows in every table, as a worker makes them."""
     program: dict  # the programs row
     care_levels: list[dict]  # program_care_levels rows
     services: ServiceLists
-    listings: list[tuple]  # listings values (LISTING_COLUMNS)
+    listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
 
 
 def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
@@ -199,39 +178,35 @@ def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
     return Program(program_id, [unpack_listing(m.listing) for m in group], merged_by)
 
 
-def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], reference,
-                   feeds: list[Path]) -> list[ProgramTables]:
+def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], reference) -> list[ProgramTables]:
     """For each (program id, staged members, website findings): its rows in every table."""
-    with closing(FeedText(feeds)) as feed_text:
-        return [_program_tables(program_id, group, site_rows, reference, feed_text)
-                for program_id, group, site_rows in chunk]
-
-
-def _program_tables(program_id: str, group: list[ProgramMember], site_rows: list[dict], reference,
-                    feed_text: FeedText) -> ProgramTables:
-    program = program_from_staged(program_id, group)
-    care_levels = [
-        {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
-         "evidence": ", ".join(codes), "source_url": listing.source_url,
-         "source_ref": listing.source_ref, "seen": listing.seen}
-        for level, listing, codes in program.care_level_evidence()
-    ] + list(site_rows)
-    listings = [listing_values(program, i, listing, member.match_key, feed_text.read(member.place))
-                for i, (listing, member) in enumerate(zip(program.listings, group))]
-    return ProgramTables(program_row(program, reference, site_rows), care_levels, service_lists(program), listings)
+    out = []
+    for program_id, group, site_rows in chunk:
+        program = program_from_staged(program_id, group)
+        care_levels = [
+            {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
+             "evidence": ", ".join(codes), "source_url": listing.source_url,
+             "source_ref": listing.source_ref, "seen": listing.seen}
+            for level, listing, codes in program.care_level_evidence()
+        ] + list(site_rows)
+        listings = [listing_values(program, i, listing, member.match_key)
+                    for i, (listing, member) in enumerate(zip(program.listings, group))]
+        out.append(ProgramTables(program_row(program, reference, site_rows), care_levels,
+                                 service_lists(program), listings))
+    return out
 
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
-                   "city_query", "facility_type", "placeholder", "merged_by", "warnings", "raw")
+                   "city_query", "facility_type", "placeholder", "merged_by", "warnings")  # then raw
 
 
-def listing_values(program: Program, index: int, listing: Listing, match_key: str, raw: str) -> tuple:
-    """The listings row (LISTING_COLUMNS) of a program's listing number `index`."""
+def listing_values(program: Program, index: int, listing: Listing, match_key: str) -> tuple:
+    """The listings row (LISTING_COLUMNS) of a program's listing number `index`, without `raw`."""
     return (
         program.id, match_key, listing.source, listing.source_url, listing.source_ref, listing.fetched_at,
         listing.source_date,
         listing.city_query, listing.facility_type, int(listing.placeholder), program.merged_by.get(index),
-        _json(listing.warnings) if listing.warnings else None, raw,
+        _json(listing.warnings) if listing.warnings else None,
     )
 
 

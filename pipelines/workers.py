@@ -66,17 +66,10 @@ class Workers:
         return False
 
 
-# Workers yield the processor to the main process: it alone writes SQLite and keeps the results
-# in order, so when it waits every worker soon waits for it (with one core per worker, the main
-# process would otherwise get a third of the machine, not the half it needs).
-WORKER_NICENESS = 5
-
-
 def _worker_start() -> None:
     """Ctrl-C is the build's to handle: it stops the pool. (A worker whose build is killed
     outright exits by itself: its end of the task pipe closes.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(WORKER_NICENESS)
 
 
 def chunked(iterable, size: int):
