@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 
+from bench.http_client import Connection, HTTPError
 from bench.stats import percentile
 from common.vocab import FACET_ARRAYS
 
@@ -169,37 +170,39 @@ async def run_load(base: str, mix: list[tuple[str, str]], *, seconds: float = 20
         raise ValueError("no pages to request")
     result = LoadResult(base, clients, 0.0)
     issued = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    connections = [Connection(base) for _ in range(clients)]  # one keep-alive connection a client
     cpu_started = time.process_time()
-    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as http:
-        started = time.perf_counter()
-        deadline = started + seconds
+    started = time.perf_counter()
+    deadline = started + seconds
 
-        async def client(number: int) -> None:
-            nonlocal issued
-            position = number * max(1, len(mix) // clients)
-            while time.perf_counter() < deadline and issued < max_requests:
-                issued += 1
-                kind, path = mix[position % len(mix)]
-                position += 1
-                t0 = time.perf_counter()
-                try:
-                    response = await http.get(path)
-                    body = response.content
-                except httpx.HTTPError as exc:
-                    result.latencies[kind].append((time.perf_counter() - t0) * 1000)
-                    result.errors.append(f"{path}: {type(exc).__name__} {exc}")
-                    continue
+    async def client(number: int) -> None:
+        nonlocal issued
+        position = number * max(1, len(mix) // clients)
+        while time.perf_counter() < deadline and issued < max_requests:
+            issued += 1
+            kind, path = mix[position % len(mix)]
+            position += 1
+            t0 = time.perf_counter()
+            try:
+                response = await connections[number].get(path, timeout)
+            except HTTPError as exc:
                 result.latencies[kind].append((time.perf_counter() - t0) * 1000)
-                if response.headers.get("x-directory-cache") == "hit":
-                    result.cache_hits[kind] += 1
-                if response.status_code >= 400:
-                    result.errors.append(f"{path}: HTTP {response.status_code}")
-                elif timed_out_facets(path, body, expected_facets):
-                    result.facet_timeouts += 1
+                result.errors.append(f"{path}: {exc}")
+                continue
+            result.latencies[kind].append((time.perf_counter() - t0) * 1000)
+            if response.headers.get("x-directory-cache") == "hit":
+                result.cache_hits[kind] += 1
+            if response.status_code >= 400:
+                result.errors.append(f"{path}: HTTP {response.status_code}")
+            elif timed_out_facets(path, response.content, expected_facets):
+                result.facet_timeouts += 1
 
+    try:
         await asyncio.gather(*(client(i) for i in range(clients)))
         result.seconds = time.perf_counter() - started
+    finally:
+        for connection in connections:
+            await connection.close()
     result.client_cpu = time.process_time() - cpu_started
     return result
 

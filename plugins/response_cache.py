@@ -7,7 +7,9 @@ and the build each database is served from (the token live_swap gives each build
 a new build is swapped in, requests miss and are answered from it, and the old build's answers
 age out. Kept only: GET answers with status 200,
 no Set-Cookie, at most MAX_ANSWER_BYTES, to requests that carry no Cookie or Authorization header
-(what a person with a session sees is never shared) and are not Datasette's own /-/ pages. The
+(what a person with a session sees is never shared) and are not Datasette's own /-/ pages; not a
+table page whose facets may have timed out under load (`whole`), which the next request renders
+again. The
 least recently used answers go first past DIRECTORY_RESPONSE_CACHE_MB (default 64 MB a process;
 0 turns the cache off). Each answer says `x-directory-cache: hit` or `miss`.
 
@@ -17,6 +19,7 @@ immutable file behind a shared cache.
 from __future__ import annotations
 
 import os
+import time
 from collections import OrderedDict
 
 from datasette import hookimpl
@@ -26,6 +29,8 @@ CACHE_MB_ENV = "DIRECTORY_RESPONSE_CACHE_MB"
 MAX_ANSWER_BYTES = 1024 * 1024
 PRIVATE_HEADERS = {b"cookie", b"authorization"}
 MARK = b"x-directory-cache"
+TIMED_OUT_HTML = b'class="facets-timed-out"'  # Datasette's table page: "These facets timed out: ..."
+FACET_RESULTS_JSON = b'"facet_results"'  # a table's JSON
 
 
 def cache_megabytes() -> float:
@@ -95,6 +100,15 @@ async def _replay(send, answer) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def whole(body: bytes, render_seconds: float, facet_limit_seconds: float) -> bool:
+    """False for a table page some facet of which may have timed out (a partial answer, kept it
+    would be handed to everyone): the HTML says so; Datasette 0.65's JSON does not, so a table's
+    JSON (it has facet_results) rendered in no less than the facet time limit is not kept either."""
+    if TIMED_OUT_HTML in body:
+        return False
+    return not (render_seconds >= facet_limit_seconds and FACET_RESULTS_JSON in body)
+
+
 class _Recorder:
     """Passes an answer on to the client and keeps a copy while it may still be kept."""
 
@@ -134,9 +148,11 @@ def asgi_wrapper(datasette):
             if key is None:
                 await app(scope, receive, send)
                 return
-            recorder = _Recorder(send)
+            recorder, started = _Recorder(send), time.perf_counter()
             await app(scope, receive, recorder)
-            if recorder.keep and recorder.status:
-                answers.put(key, recorder.status, recorder.headers, b"".join(recorder.chunks))
+            body = b"".join(recorder.chunks)
+            facet_limit = datasette.setting("facet_time_limit_ms") / 1000
+            if recorder.keep and recorder.status and whole(body, time.perf_counter() - started, facet_limit):
+                answers.put(key, recorder.status, recorder.headers, body)
         return response_cache
     return wrap

@@ -287,3 +287,33 @@ def test_percentiles_interpolate_within_the_samples():
     assert percentile(list(range(1, 31)), 50) == 15.5
     assert percentile([3.0, 1.0, 100.0], 95) <= 100.0  # never past the largest sample
     assert percentile([7.0], 95) == 7.0
+
+
+def test_the_load_clients_http_reads_length_and_chunked_bodies_and_says_what_failed(httpserver):
+    """bench.http_client, the load test's own keep-alive client, against a real HTTP server."""
+    import asyncio
+
+    from werkzeug import Response
+
+    from bench.http_client import Connection, HTTPError
+
+    httpserver.expect_request("/fixed").respond_with_data("fixed body", headers={"x-directory-cache": "hit"})
+    httpserver.expect_request("/chunked").respond_with_response(
+        Response(iter([b"one ", b"two ", b"three"]), mimetype="text/plain"))
+    httpserver.expect_request("/missing").respond_with_data("no", status=404)
+
+    async def go():
+        connection = Connection(httpserver.url_for("/").rstrip("/"))
+        answers = [await connection.get(path, 10) for path in ("/fixed", "/chunked", "/missing", "/fixed")]
+        await connection.close()
+        try:
+            await Connection("http://127.0.0.1:1").get("/", 5)
+        except HTTPError as exc:
+            return answers, str(exc)
+        return answers, None
+
+    answers, failure = asyncio.run(go())
+    assert [(a.status_code, a.content) for a in answers] == [
+        (200, b"fixed body"), (200, b"one two three"), (404, b"no"), (200, b"fixed body")]
+    assert answers[0].headers["x-directory-cache"] == "hit"
+    assert failure and "ConnectionRefusedError" in failure

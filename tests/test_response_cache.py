@@ -93,3 +93,40 @@ def test_the_cache_is_off_with_a_budget_of_zero(builds, tmp_path, monkeypatch):
     ds = Datasette(**datasette_options(served))
     answers = get_all(ds, [("/programs/programs.json", {})] * 2)
     assert all("x-directory-cache" not in r.headers for r in answers)
+
+
+def test_a_table_page_whose_facets_may_have_timed_out_is_not_kept():
+    timed_out = b'<p class="facets-timed-out">These facets timed out: city</p>'
+    assert not response_cache.whole(timed_out, 0.01, 0.2)
+    table_json = b'{"rows": [], "facet_results": {"care_levels": {}}}'
+    assert response_cache.whole(table_json, 0.05, 0.2)
+    assert not response_cache.whole(table_json, 0.25, 0.2)  # slow enough that a facet may have given up
+    assert response_cache.whole(b'{"rows": []}', 5.0, 0.2)  # no facets: however slow, it is whole
+
+
+def test_an_answer_with_a_timed_out_facet_is_rendered_again(builds, tmp_path):
+    """The cache's wrapper around a page that says a facet timed out: each request renders it."""
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served))
+    rendered = []
+
+    async def table_page(scope, receive, send):
+        rendered.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": b'<p class="facets-timed-out">These facets timed out: city</p>'})
+
+    app = response_cache.asgi_wrapper(ds)(table_page)
+
+    async def get():
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/programs/programs", "raw_path": b"/programs/programs",
+                 "query_string": b"_facet=city", "headers": [(b"host", b"x")], "scheme": "http"}
+        await app(scope, None, send)
+        return dict(sent[0]["headers"])[b"x-directory-cache"]
+
+    assert [asyncio.run(get()) for _ in range(2)] == [b"miss", b"miss"] and len(rendered) == 2
