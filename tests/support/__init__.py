@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -70,9 +71,12 @@ def served(db: Path, timeout: float = 60, **variables):
     """`make serve` on a free port for `db`, as a user starts it (with more make variables, e.g.
     SERVE_CONFIG=); yields the base URL."""
     port = free_port()
+    # The server's output goes to a file: a pipe nobody reads fills with its access log (64 KiB,
+    # a few hundred requests) and then blocks the server mid-answer.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}", f"DB={db}",
                                 *(f"{name}={value}" for name, value in variables.items())], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
@@ -81,7 +85,9 @@ def served(db: Path, timeout: float = 60, **variables):
                 urllib.request.urlopen(base + "/-/versions.json", timeout=5).close()
                 break
             except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise AssertionError(log.read().decode(errors="replace"))
                 assert time.monotonic() < deadline, f"make serve did not answer within {timeout} s"
                 time.sleep(0.2)
         yield base
@@ -89,6 +95,7 @@ def served(db: Path, timeout: float = 60, **variables):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+        log.close()
 
 
 def write_feed(path, items):
