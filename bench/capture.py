@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 from bench.serving import datasette_kwargs
+from plugins.response_cache import CACHE_MB_ENV as NO_CACHE  # 0 turns it off
 
 NO_LIMIT_MS = 600_000
 LIFTED = {"sql_time_limit_ms": NO_LIMIT_MS, "facet_time_limit_ms": NO_LIMIT_MS}
-NO_CACHE = "DIRECTORY_RESPONSE_CACHE_MB"  # plugins/response_cache.py
 
 
 def twin(db: Path, *, lift_limits: bool = True):

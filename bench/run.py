@@ -36,6 +36,7 @@ from pathlib import Path
 
 from bench import generate
 from bench.report import LOAD_TARGET_CLIENTS, MEMORY_TARGET_PROGRAMS, MIB, Report, machine
+from plugins.response_cache import CACHE_MB_ENV as NO_CACHE  # 0 turns the response cache off
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK = Path("/tmp/treatment-bench")
@@ -91,7 +92,6 @@ def stage_build(args, report: Report, work: Path) -> Path | None:
     return db if run.built else None
 
 
-NO_CACHE = "DIRECTORY_RESPONSE_CACHE_MB"  # plugins/response_cache.py: 0 turns it off
 
 
 def stage_serving(args, report: Report, work: Path, db: Path) -> None:

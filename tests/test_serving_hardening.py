@@ -275,5 +275,10 @@ def test_an_answer_past_the_memory_ceiling_is_a_400_that_says_so_and_the_worker_
             assert "too large for this server" in body
             if kind == "application/json":
                 assert json.loads(body)["title"] == "Answer too large"
+        with pytest.raises(urllib.error.HTTPError) as answer:  # in the person's language
+            urllib.request.urlopen(f"{base}/programs?sql={urllib.parse.quote(sql)}&lang=es", timeout=120)
+        body = answer.value.read().decode()
+        assert answer.value.code == 400
+        assert "Respuesta demasiado grande" in body and "demasiado grande para la memoria" in body
         with urllib.request.urlopen(base + "/programs/programs.json?_size=1", timeout=30) as response:
             assert response.status == 200

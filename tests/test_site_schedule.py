@@ -2,8 +2,8 @@
 state a level by themselves (self_described_level rows), as the classifier uses them."""
 import pytest
 
-from pipelines.site_levels import judge_saved_page
 from pipelines.site_schedule import schedule_spans
+from tests.support import saved_page_levels
 
 
 @pytest.mark.parametrize("text, level", [
@@ -32,11 +32,8 @@ def test_hours_that_are_not_a_programs_schedule_or_too_few_give_no_level(text):
     assert schedule_spans(text) == []
 
 
-def page(tmp_path, body: str, name: str = "page.html"):
-    path = tmp_path / name
-    path.write_text(f"<html><head><title>Programs | Juniper Ridge</title></head><body><main>{body}</main></body></html>",
-                    encoding="utf-8")
-    return sorted(f.level for f in judge_saved_page(path, "https://www.juniperridge.example/programs/"))
+def page(tmp_path, body: str):
+    return saved_page_levels(tmp_path, f"<main>{body}</main>")
 
 
 def test_a_described_schedule_or_stay_states_its_level_on_the_programs_page(tmp_path):

@@ -1,14 +1,11 @@
 """Page shapes of the blind batches 9 and 10 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
-from pipelines.site_levels import judge_saved_page
+from tests.support import saved_page_levels
 
 
-def levels(tmp_path, body: str, url: str = "https://www.juniperridge.example/programs/") -> list[str]:
-    path = tmp_path / "page.html"
-    path.write_text(f"<html><head><title>Programs | Juniper Ridge</title></head><body>{body}</body></html>",
-                    encoding="utf-8")
-    return sorted(f.level for f in judge_saved_page(path, url))
+def levels(tmp_path, body: str) -> list[str]:
+    return saved_page_levels(tmp_path, body)
 
 
 def test_a_camel_case_footer_is_furniture(tmp_path):

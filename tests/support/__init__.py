@@ -141,3 +141,14 @@ def table_digests(db: Path, tables=("programs", "program_care_levels", "listings
                 count += 1
             digests[table] = {"rows": count, "sha256": digest.hexdigest()}
     return digests
+
+
+def saved_page_levels(tmp_path: Path, body: str, url: str = "https://www.juniperridge.example/programs/") -> list[str]:
+    """The levels `python -m pipelines.site_levels` finds on a page of Juniper Ridge's site whose
+    <body> is `body`, saved to a file (sorted slugs)."""
+    from pipelines.site_levels import judge_saved_page
+
+    path = tmp_path / "page.html"
+    path.write_text(f"<html><head><title>Programs | Juniper Ridge</title></head><body>{body}</body></html>",
+                    encoding="utf-8")
+    return sorted(f.level for f in judge_saved_page(path, url))
