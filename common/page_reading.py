@@ -175,7 +175,8 @@ def _furniture_class(el) -> str | None:
         name = name.lower()
         if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
             continue
-        if name in CONTENT_WIDGETS and _inside_entry(el):  # SiteOrigin's "so-panel widget" modules
+        # SiteOrigin's "so-panel widget" modules in the entry; Granicus's "widget editor" in <main>
+        if name in CONTENT_WIDGETS and (_inside_entry(el) or _inside_content(el)):
             continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
             return None if _holds_content(el) or _in_tablist(el) or _holds_tabs(el) else f"class {name}"
@@ -188,12 +189,12 @@ def _discloses(el) -> bool:
     return el.get("aria-controls") is not None or toggle in DISCLOSURE_TOGGLES
 
 
-def furniture(el, disclosed: frozenset[str] = frozenset()) -> str | None:
+def furniture(el, disclosed: frozenset = frozenset()) -> str | None:
     """Why the element is navigation, header, footer, sidebar, hidden or a form; None if it is not.
-    disclosed: ids of the parts a control on the page opens (an accordion's answer hidden by
-    display:none until its question is clicked): the page's own text, hidden or not."""
+    disclosed: the parts a control on the page opens (an accordion's answer hidden by display:none
+    until its question is clicked; see _disclosed): the page's own text, hidden or not."""
     tag = el.tag
-    if el.get("id") and el.get("id") in disclosed:
+    if el in disclosed:
         return None
     if (el.get("role") or "").lower() in DISCLOSURE_ROLES:
         return None
@@ -209,10 +210,7 @@ def furniture(el, disclosed: frozenset[str] = frozenset()) -> str | None:
         return None
     if tag == "header" and not _inside_content(el) and not _holds_content(el):
         return "header"
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
-        return "hidden"
-    style = (el.get("style") or "").replace(" ", "").lower()
-    if "display:none" in style or "visibility:hidden" in style:
+    if _hidden(el):
         return "hidden"
     return _furniture_class(el)
 
@@ -221,9 +219,9 @@ class _Collector:
     """Walks the tree in document order and cuts its text into blocks. Furniture is walked by a
     collector of its own, so it neither splits nor joins the blocks of the page's own text."""
 
-    def __init__(self, out: list[Block], where: str | None = None, disclosed: frozenset[str] = frozenset()):
+    def __init__(self, out: list[Block], where: str | None = None, disclosed: frozenset = frozenset()):
         self.out = out  # every block, in the order made
-        self.disclosed = disclosed  # ids of the parts the page's controls open (see furniture)
+        self.disclosed = disclosed  # the parts the page's controls open (see furniture)
         self.where = where  # the furniture reason of everything this collector reads
         self.blocks: list[Block] = []  # this collector's own blocks (for list lead-ins)
         self.buf: list[str] = []
@@ -373,9 +371,43 @@ def _page_classes(tree) -> dict[str, list[str]]:
     return classes
 
 
-def _disclosed_ids(tree) -> frozenset[str]:
-    """The ids of the parts a control of the page opens: aria-controls, and the targets of
-    Bootstrap's collapse and tab toggles (data-(bs-)target, or href="#id")."""
+# Class-name parts of the panes a tab or an accordion opens (Foundation's tabs-panel, Salient's
+# wpb_tab, Bootstrap's tab-pane): an in-page link to one is a tab's, not a skip link's.
+PANE_PARTS = {"tab", "tabs", "tabpanel", "panel", "pane", "accordion", "collapse", "toggle"}
+HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden(el) -> bool:
+    return (el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true"
+            or bool(HIDING_STYLE.search(el.get("style") or "")))
+
+
+def _class_bits(el) -> set[str]:
+    return {bit.lower() for name in _classes(el) for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
+
+
+def _toggled_sibling(control):
+    """The hidden part an accordion's question opens when it carries no id to point at (Finalsite:
+    <header><h2><a aria-expanded>Question</a></h2></header><div style="display:none">Answer</div>):
+    the next element after the control or one of its three nearest ancestors, if hidden."""
+    el = control
+    for _ in range(4):
+        sibling = el.getnext()
+        while sibling is not None and not isinstance(sibling.tag, str):
+            sibling = sibling.getnext()
+        if sibling is not None:
+            return sibling if _hidden(sibling) else None
+        el = el.getparent()
+        if el is None:
+            return None
+    return None
+
+
+def _disclosed(tree) -> frozenset:
+    """The parts (elements) of the page that a control of the page opens: the targets of
+    aria-controls, of Bootstrap's collapse and tab toggles (data-(bs-)target, or href="#id"), of
+    in-page links to a tab or accordion pane, and the hidden part right after an accordion
+    question (aria-expanded) in the page's content."""
     ids: set[str] = set()
     for el in tree.xpath("//*[@aria-controls]"):
         ids.update(el.get("aria-controls").split())
@@ -384,14 +416,22 @@ def _disclosed_ids(tree) -> frozenset[str]:
             target = el.get("data-bs-target") or el.get("data-target") or el.get("href") or ""
             if target.startswith("#") and len(target) > 1:
                 ids.add(target[1:])
-    return frozenset(ids)
+    parts = [el for el in tree.xpath("//*[@id]") if el.get("id") in ids]
+    linked = {a.get("href")[1:] for a in tree.xpath('//a[starts-with(@href, "#")]') if len(a.get("href")) > 1}
+    parts += [el for el in tree.xpath("//*[@id]") if el.get("id") in linked and _class_bits(el) & PANE_PARTS]
+    for control in tree.xpath("//*[@aria-expanded]"):
+        if _inside_content(control):
+            part = _toggled_sibling(control)
+            if part is not None:
+                parts.append(part)
+    return frozenset(parts)
 
 
 def read_tree(tree, url: str) -> PageReading:
     """Read a parsed page (an lxml.html tree)."""
     blocks: list[Block] = []
     body = tree.find(".//body")
-    collector = _Collector(blocks, disclosed=_disclosed_ids(tree))
+    collector = _Collector(blocks, disclosed=_disclosed(tree))
     collector.walk(body if body is not None else tree)
     collector.flush()
     return PageReading(url, _norm(tree.findtext(".//title") or ""), blocks, _json_ld(tree, url),

@@ -261,6 +261,11 @@ class _Judge:
                 return True
         return False
 
+    @staticmethod
+    def next_start(mentions: list[Mention], i: int, end: int) -> int:
+        """Where the level phrase after mention i starts, or the clause's end."""
+        return min([n.start for n in mentions[i + 1:] if n.start < end] + [end])
+
     def said_after(self, kinds: tuple[str, ...], post: str, tail: str | None = None) -> bool:
         """A cue of one of these "just after" kinds after the level phrase, or after the last of
         the levels listed with it ("Day treatment (PHP), intensive outpatient and weekly counseling
@@ -345,8 +350,9 @@ class _Judge:
             # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
             # named before the referral is where clients come from, not where they are sent; the
             # level they come back to ("until you are ready to come back to outpatient") is its own.
-            sent = (referral and not (i in ours and m.end <= referral.start())
-                    and not self.p["return_to"].search(pre))
+            sent = ((referral and not (i in ours and m.end <= referral.start())
+                     and not self.p["return_to"].search(pre))
+                    or self.said_after(("referral_after",), masked[m.end:self.next_start(mentions, i, end)]))
             if sent or negation or negated_after or past:
                 verdict.ruled_out.append(m)
                 if (not referral and (negated_after or past or self.says_not_offered(pre))

@@ -43,6 +43,8 @@ _TERM = re.compile(r"\s*(?P<term>[^:|–—]{2,80}?)\s*(?::|\s[–—-]\s)\s*(?P
 # A paragraph that opens with a level's name as a sentence of its own, then describes it:
 # "Partial hospitalization program. Monday through Friday, 8:30 a.m. to 3:00 p.m. ..."
 _TERM_SENTENCE = re.compile(r"\s*(?P<term>[^:|–—.!?]{2,60}?)\.\s+(?P<rest>[A-Z¿¡]\S.*)\Z", re.S)
+# A list item's term, a comma, and its description: "Outpatient detox, with a physician ...".
+_ITEM_TERM = re.compile(r"\s*(?P<term>[^,:|–—.]{2,80}?),\s+(?P<rest>\S.*)\Z", re.S)
 # Level names, then who or where they are for: "Residential and day treatment for teens".
 _TAGLINE = re.compile(r"\s*(?P<term>[^:|–—.]{2,80}?)\s+(?:for|in|at|on|near|across|throughout|serving|para|en)\s+"
                       r"(?P<rest>\S.*)\Z", re.S)
@@ -165,12 +167,23 @@ def tagline_mentions(judge, text: str) -> list[Mention]:
     return label_mentions(judge, match.group("term"))
 
 
+def _item_term(judge, text: str) -> list[Mention]:
+    """A list item that opens with a level's name, then a comma and what it is like, naming no
+    other level ("Outpatient detox, with a physician checking on you daily", "Consejería
+    ambulatoria individual y de grupo, una o dos veces por semana"): the name's levels."""
+    match = _ITEM_TERM.match(text)
+    if not match or judge.mentions(match.group("rest")) or _negates_or_refers(judge, match.group("rest")):
+        return []
+    return label_mentions(judge, match.group("term"))
+
+
 def _names_an_organisation(judge, cell: str) -> bool:
     """A table cell that is another organisation's name: capitalized words ending as such names
     end ("Southeast Iowa Behavioral Health"), not a place ("Katy") nor one of the program's own
     sites ("Prairie Lincoln Hospital" on Prairie's page)."""
     cell = cell.strip()
-    if any(judge.is_own_word(w) for w in re.findall(r"[\w’'-]+", cell)) or judge.mentions(cell):
+    named = re.sub(r"\s*\([^()]*\)", "", cell)  # "Pinewood Counseling (Alder City)": its town is no part of its name
+    if any(judge.is_own_word(w) for w in re.findall(r"[\w’'-]+", named)) or judge.mentions(cell):
         return False
     if _ORG_NAME.fullmatch(cell):
         return True
@@ -450,8 +463,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
         mentions = label_mentions(judge, block.text)
-        if not mentions and (block.kind == "heading" or _is_lede(blocks, i)):
-            mentions = tagline_mentions(judge, block.text) or _described_card(judge, blocks, i)
+        if not mentions and (block.kind in ("heading", "item") or _is_lede(blocks, i)):
+            # A lede's tagline is its first sentence ("Outpatient counseling and an evening IOP
+            # for adults, Tuesday to Thursday. Medicaid accepted.").
+            mentions = (tagline_mentions(judge, split_sentences(block.text)[0]) or _described_card(judge, blocks, i)
+                        or (_item_term(judge, block.text) if block.kind == "item" else []))
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
         context = _context(blocks, ranges, i)

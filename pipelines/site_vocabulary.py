@@ -40,6 +40,8 @@ KINDS = {
                   "offered once and not now",
     "past_time": "a time in the past (until 2019, from 2008 to 2021, formerly)",
     "referral": "anywhere in the clause: the level is found or given elsewhere",
+    "referral_after": "just after the level phrase: given by someone else, whatever owns it before (outpatient care "
+                      "with a provider near you)",
     "referral_in": "others sending clients to the program for the level after it: an offer, and no referral "
                    "(Clinicians can refer patients for inpatient admission)",
     "return_to": "just before the level phrase: where clients come back to from care elsewhere, the program's "
@@ -168,7 +170,7 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
                                whole=kind in WHOLE_TOKEN_KINDS, start=kind in START_KINDS)
                 for kind, ps in parts.items()}
     # The "just after a level phrase" kinds allow up to three words first.
-    for kind in ("negation_after", "offer_after", "own_place_after"):
+    for kind in ("negation_after", "offer_after", "own_place_after", "referral_after"):
         patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
     return Vocabulary(levels, not_levels, patterns, described, self_described)
 

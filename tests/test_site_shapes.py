@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9 and 10 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9, 10 and 11 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -75,3 +75,61 @@ def test_a_heading_counting_the_programs_levels_introduces_them(tmp_path):
             "<h3>Partial Hospitalization (PHP)</h3><p>Structured days while you live at home.</p>"
             "<h3>Intensive Outpatient (IOP)</h3><p>Morning and evening tracks.</p></main>")
     assert levels(tmp_path, body) == ["iop", "php"]
+
+
+# --- batch 11 -------------------------------------------------------------------------------
+
+
+def test_a_tab_pane_a_link_opens_and_an_accordion_answer_after_its_question_are_read(tmp_path):
+    foundation = ('<main><h1>Day Treatment</h1><ul class="tabs"><li><a href="#p1">What it is</a></li>'
+                  '<li><a href="#p2">Next steps</a></li></ul><div class="tabs-content">'
+                  '<div class="tabs-panel is-active" id="p1"><p>Our day treatment program runs five days a week.</p></div>'
+                  '<div class="tabs-panel" id="p2" aria-hidden="true"><p>Most clients step down to our intensive '
+                  'outpatient program.</p></div></div></main>')
+    assert levels(tmp_path, foundation) == ["iop", "php"]
+    finalsite = ('<main><h1>Admissions FAQ</h1><section><header><h2><a href="#" aria-expanded="false">Is there a day '
+                 'option?</a></h2></header><div style="display:none"><p>Yes: we offer a partial hospitalization '
+                 'program.</p></div></section><div style="display:none"><p>We offer residential care.</p></div></main>')
+    assert levels(tmp_path, finalsite) == ["php"]  # the second hidden part follows no question: not read
+
+
+def test_a_widget_inside_main_is_content_and_a_directory_row_with_its_town_is_another_organisation(tmp_path):
+    granicus = ('<main><h1>Behavioral Health</h1><div class="widget editor"><h2>Our services</h2><ul>'
+                '<li>Outpatient mental health counseling for adults</li></ul></div></main>'
+                '<aside class="widget"><p>Detox referrals</p></aside>')
+    assert levels(tmp_path, granicus) == ["outpatient"]
+    directory = ('<main><h1>Provider Directory</h1><table><tr><th>Provider</th><th>Services</th></tr>'
+                 '<tr><td>Pinewood Counseling (Juniper City)</td><td>Outpatient and intensive outpatient</td></tr>'
+                 '</table></main>')
+    assert levels(tmp_path, directory) == []
+
+
+def test_a_level_given_by_someone_else_or_closed_on_a_date_is_not_offered(tmp_path):
+    outside = ("<main><h1>Next steps</h1><p>Before discharge, a social worker sets up the next step: our partial "
+               "hospitalization program, an outside residential program or outpatient care with a provider near "
+               "you.</p></main>")
+    assert levels(tmp_path, outside) == ["php"]
+    closed = ("<main><h1>Social Detox</h1><p>Our residential treatment program in the same building closed in "
+              "March 2023 when its funding ended.</p></main>")
+    assert levels(tmp_path, closed) == ["detox"]
+
+
+def test_list_items_with_a_place_or_a_description_after_a_comma_and_a_ledes_first_sentence_are_labels(tmp_path):
+    items = ("<main><h1>Home</h1><h2>What we do</h2><ul><li>Outpatient counseling in Laramie and Rawlins</li>"
+             "<li>Outpatient detox, with a physician checking on you daily while you stay at home</li>"
+             "<li>Consejería ambulatoria intensiva, una o dos veces por semana</li></ul></main>")
+    assert levels(tmp_path, items) == ["detox", "iop", "outpatient"]
+    lede = ("<main><h1>Tin Roof</h1><h2>Services</h2><p>An evening Intensive Outpatient Program (IOP) for adults, "
+            "Tuesday to Thursday, 6-9 pm. Drug court referrals welcome.</p></main>")
+    assert levels(tmp_path, lede) == ["iop"]
+
+
+def test_a_solo_practitioner_an_insurance_network_and_weekly_meetings_state_their_levels(tmp_path):
+    solo = ("<main><h1>Services</h1><p>I am a certified addiction professional and provide substance use "
+            "counseling in an outpatient setting.</p></main>")
+    assert levels(tmp_path, solo) == ["outpatient"]
+    network = ("<main><h1>Insurance</h1><p>Juniper Ridge is in network with Aetna for medical detox and "
+               "residential treatment.</p></main>")
+    assert levels(tmp_path, network) == ["detox", "residential"]
+    weekly = "<main><h1>Welcome</h1><p>Most clients meet with me once a week for 50 minutes.</p></main>"
+    assert levels(tmp_path, weekly) == ["outpatient"]
