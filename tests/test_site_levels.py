@@ -792,9 +792,9 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
         assert f"batch {batch} ({pages} pages, tuned on): precision 100.0%, recall 100.0%" in out
     assert out.count("ok") >= 12  # every level of both sets checked against its targets
     assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 86.0%" in out
-    assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 72.6%" in out
+    assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 73.5%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 89.2%" in out
-    assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 90.4%" in out
+    assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 93.6%" in out
     assert out.count(", held out)") == 0
 
 
@@ -842,14 +842,14 @@ def test_the_sixth_set_written_blind_was_scored_once_then_tuned_on():
     """Batch 11 (labelled_6) was written by a helper that had not seen the rules, while they were
     tuned on batches 8-10, and scored once after that: 94 levels, 71 found, 3 wrongly (precision
     95.9%, recall 75.5%; the rules of before that tuning: 91.5% / 69.1%). Then tuned on, with
-    batch 12 written blind beside it: 85 found, none wrongly."""
+    batch 12 written blind beside it: 88 found, none wrongly."""
     pages = bench.load_labels(bench.LABELLED_6)
     assert len(pages) == 73 and all(p.batch == 11 and not p.held_out for p in pages)
     assert all(p.note.startswith("tuned on after one held-out scoring (batch 11") for p in pages)
     assert sum(1 for p in pages if not p.levels) == 21
     total = bench.total(bench.evaluate(pages, bench.LABELLED_6)[0])
     assert (total.tp + total.fn, total.fp) == (94, 0)
-    assert total.tp >= 85
+    assert total.tp >= 88
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

@@ -133,3 +133,16 @@ def test_a_solo_practitioner_an_insurance_network_and_weekly_meetings_state_thei
     assert levels(tmp_path, network) == ["detox", "residential"]
     weekly = "<main><h1>Welcome</h1><p>Most clients meet with me once a week for 50 minutes.</p></main>"
     assert levels(tmp_path, weekly) == ["outpatient"]
+
+
+def test_asams_residential_names_living_with_us_and_admission_to_our_hospital_state_levels(tmp_path):
+    table = ("<main><h1>Where we fit</h1><table><tr><th>ASAM level</th><th>Service</th><th>Here</th></tr>"
+             "<tr><td>3.5</td><td>Clinically managed high-intensity residential</td><td>✓ On site</td></tr></table></main>")
+    assert levels(tmp_path, table) == ["residential"]
+    faq = "<main><h1>Admissions FAQ</h1><p>Most students live with us for 9 to 12 months.</p></main>"
+    assert levels(tmp_path, faq) == ["residential"]
+    detox_stay = "<main><h1>What to expect</h1><p>You will stay with us for 3 to 7 days.</p></main>"
+    assert levels(tmp_path, detox_stay) == []  # a stay of days is detox's, not said to be residential
+    admission = ("<main><h1>Admissions</h1><p>When the assessment shows it is safest, admission to our hospital "
+                 "can happen the same day.</p></main>")
+    assert levels(tmp_path, admission) == ["inpatient"]
