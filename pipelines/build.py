@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import marshal
 import operator
 import os
 import sys
 import time
-from collections import Counter, deque
-from contextlib import closing
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import sqlite_utils
 
@@ -33,7 +32,7 @@ from common.progress import Progress, Stopwatch
 from common.writable import cannot_write, os_error_line
 from pipelines.rows import parse_feed_line  # noqa: F401  (part of this module's interface)
 from pipelines.site_levels import judge_item, program_care_level_rows
-from pipelines.workers import WorkerCountError, Workers, chunked, worker_count
+from pipelines.workers import WorkerCountError, Workers, worker_count
 
 
 class BuildError(RuntimeError):
@@ -209,10 +208,7 @@ class _Batches:
 
     def columns(self, table: str, columns) -> None:
         columns = list(columns)
-        schema_name, _, name = table.rpartition(".")
-        target = f"{schema_name + '.' if schema_name else ''}[{name}]"
-        self.sql[table] = (columns, f"insert into {target} ({', '.join(f'[{c}]' for c in columns)}) "
-                                    f"values ({', '.join('?' for _ in columns)})")
+        self.sql[table] = (columns, _insert_sql(table, columns))
         self.getters[table] = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
         self.rows[table] = []
 
@@ -260,54 +256,35 @@ def _feed_blocks(feeds: list[Path]):
                 offset, line = offset + len(block), line + block.count(b"\n")
 
 
-class _FeedText:
-    """A listing's raw JSON read back from its feed by offset: the feed on disk holds it, so the
-    build's staging table does not have to hold it again."""
-
-    def __init__(self, feeds: list[Path]):
-        self.files = [os.open(feed, os.O_RDONLY) for feed in feeds]
-
-    def read(self, feed_index: int, offset: int, length: int) -> str:
-        return os.pread(self.files[feed_index], length, offset).decode("utf-8", errors="replace").strip()
-
-    def close(self) -> None:
-        for fd in self.files:
-            os.close(fd)
+CHUNK_LISTINGS = 600  # staged listings per worker task in pass 3 (some 500 programs), whole programs
 
 
-class _ProgramListing(NamedTuple):
-    """A staged listing joined to its program id, in the order _program_chunks selects them."""
-    program_id: str
-    listing: bytes
-    match_key: str
-    rule: str | None
-    feed: int
-    offset: int
-    length: int
-    raw: str | None
-
-
-def _program_chunks(conn, site_rows: dict, workers: Workers, reference):
-    """Programs in id order, in chunks: ([(program id, [rows.RawPlace of each listing])], the
-    rows.ProgramTables of each). Only a chunk's listings are in memory at a time."""
-    staged = map(_ProgramListing._make, conn.execute(
+def _program_runs(conn, site_rows: dict):
+    """Pass 3's worker tasks: runs of staged members (rows.StagedMember fields) of whole programs,
+    in program id order, each with the website findings of its programs. The main process only
+    cuts the query's rows at a program's end; the workers group and shape them."""
+    cursor = conn.execute(
         "select r.program_id, s.listing, s.match_key, k.rule, s.feed, s.offset, s.length, s.raw from temp.staged s "
         "join temp.key_program k on k.match_key = s.match_key join temp.root_id r on r.root = k.root "
         "order by r.program_id, s.id"
-    ))
-    programs = ((program_id, list(group)) for program_id, group in itertools.groupby(staged, key=lambda r: r.program_id))
-    chunks = chunked(programs, CHUNK)
+    )
+    pending: list[tuple] = []
+    while batch := cursor.fetchmany(CHUNK_LISTINGS):
+        pending += batch
+        cut, last = len(pending), pending[-1][0]
+        while cut and pending[cut - 1][0] == last:  # the last program may go on in the next batch
+            cut -= 1
+        if cut:
+            yield pending[:cut], _site_rows_of(pending[:cut], site_rows)
+            pending = pending[cut:]
+    if pending:
+        yield pending, _site_rows_of(pending, site_rows)
 
-    def work():
-        for chunk in chunks:
-            heads.append([(pid, [rows.RawPlace(m.feed, m.offset, m.length, m.raw) for m in group])
-                          for pid, group in chunk])
-            yield [(pid, [rows.ProgramMember(m.listing, m.match_key, m.rule) for m in group], site_rows.get(pid, []))
-                   for pid, group in chunk]
 
-    heads = deque()
-    for results in workers.map(rows.program_tables, work(), reference):
-        yield heads.popleft(), results
+def _site_rows_of(members: list[tuple], site_rows: dict) -> dict:
+    if not site_rows:
+        return {}
+    return {pid: site_rows[pid] for pid in {m[0] for m in members} if pid in site_rows}
 
 
 @dataclass
@@ -408,47 +385,81 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
 
 def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, site_rows: dict,
                     previous: Path | None, when: str | None, quiet) -> Counter:
-    """Pass 3: one program at a time, in id order, beside the previous build's programs (its
-    changes go to temp.new_changes). Returns the number of programs per "City, ST"."""
+    """Pass 3: programs in id order, their rows made by the workers (rows.program_chunk_rows),
+    beside the previous build's programs (its changes go to temp.new_changes). Returns the number
+    of programs per "City, ST"."""
     conn = db.conn
-    batches.columns("listings", (*rows.LISTING_COLUMNS, "raw"))
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
     conn.execute("create temp table program_codes (program_id text, codes text, unmapped text, "
                  "codes_before integer, unmapped_before integer)")
-    batches.columns("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before"))
-    services = Counter()  # codes and unmatched texts of the programs so far: program_services' numbering
-    before_rows = history.previous_rows(conn) if previous else iter(())
-    before = next(before_rows, None)
+    inserts = {table: _insert_sql(table, columns) for table, columns in (
+        ("program_care_levels", rows.CARE_LEVEL_COLUMNS), ("listings", (*rows.LISTING_COLUMNS, "raw")),
+        ("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before")))}
+    totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
+    compare = _Comparison(conn, batches, when) if previous else None
     cities = Counter()
     progress = Progress("merging programs", quiet=quiet)
-    with closing(_FeedText(feeds)) as feed_text:
-        for staged, results in _program_chunks(conn, site_rows, workers, reference):
-            progress.tick(len(results))
-            for (program_id, places), tables in zip(staged, results):
-                row = tables.program
-                while before is not None and before["id"] < program_id:
-                    before = next(before_rows, None)
-                if previous:
-                    same = before if before is not None and before["id"] == program_id else None
-                    for c in history.compare_program(row, same, when):
-                        batches.add("temp.new_changes", c)
-                cities[row["area"] or f"{row['city']}, {row['state']}"] += 1
-                batches.add("programs", row)
-                for care_level in tables.care_levels:
-                    batches.add("program_care_levels", care_level)
-                lists = tables.services
-                batches.add_values("temp.program_codes", (program_id, lists.codes, lists.unmapped,
-                                                          services["codes"], services["unmapped"]))
-                services.update(codes=lists.code_count, unmapped=lists.unmapped_count)
-                for listing, place in zip(tables.listings, places):
-                    batches.add_values("listings", (*listing, place.raw or feed_text.read(place.feed, place.offset, place.length)))
-        batches.flush()
+    for payload in workers.map(rows.program_chunk_rows, _program_runs(conn, site_rows), feeds, reference):
+        chunk = rows.ChunkRows(*marshal.loads(payload))
+        progress.tick(len(chunk.programs))
+        if "programs" not in inserts:
+            inserts["programs"] = _insert_sql("programs", chunk.program_columns)
+        programs = compare.programs(chunk) if compare else chunk.programs
+        conn.executemany(inserts["programs"], programs)
+        conn.executemany(inserts["program_care_levels"], chunk.care_levels)
+        conn.executemany(inserts["temp.program_codes"], _numbered(chunk.services, totals))
+        conn.executemany(inserts["listings"], chunk.listings)
+        cities.update(chunk.areas)
+    batches.flush()
     progress.done()
-    schema.program_services(db, "temp.program_codes", services["codes"])
-    if previous:
-        before_rows.close()  # an open cursor would lock the tables dropped below
+    schema.program_services(db, "temp.program_codes", totals["codes"])
+    if compare:
+        compare.close()  # an open cursor would lock the tables dropped below
     return cities
+
+
+def _insert_sql(table: str, columns) -> str:
+    schema_name, _, name = table.rpartition(".")
+    target = f"{schema_name + '.' if schema_name else ''}[{name}]"
+    return (f"insert into {target} ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' for _ in columns)})")
+
+
+def _numbered(services: list[tuple], totals: dict) -> list[tuple]:
+    """program_codes rows: each program's service lists with the counts of the programs before it."""
+    out = []
+    for program_id, codes, unmapped, code_count, unmapped_count in services:
+        out.append((program_id, codes, unmapped, totals["codes"], totals["unmapped"]))
+        totals["codes"] += code_count
+        totals["unmapped"] += unmapped_count
+    return out
+
+
+class _Comparison:
+    """The previous build's programs, walked beside the new ones in id order: each program's
+    changes go to temp.new_changes (pipelines/history.py)."""
+
+    def __init__(self, conn, batches: _Batches, when: str | None):
+        self.batches, self.when = batches, when
+        self.before_rows = history.previous_rows(conn)
+        self.before = next(self.before_rows, None)
+
+    def programs(self, chunk: rows.ChunkRows) -> list[tuple]:
+        """The chunk's programs rows, each with the first_seen of its previous build."""
+        out = []
+        for values in chunk.programs:
+            row = dict(zip(chunk.program_columns, values))
+            while self.before is not None and self.before["id"] < row["id"]:
+                self.before = next(self.before_rows, None)
+            same = self.before if self.before is not None and self.before["id"] == row["id"] else None
+            for change in history.compare_program(row, same, self.when):
+                self.batches.add("temp.new_changes", change)
+            out.append(tuple(row.values()))
+        return out
+
+    def close(self) -> None:
+        self.before_rows.close()
 
 
 def _record_history(conn, batches: _Batches, previous: Path | None, scope: set, when: str | None):

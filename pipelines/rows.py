@@ -3,8 +3,13 @@ reject; a program's staged listings become its rows in every table. It runs in w
 processes (pipelines/workers.py), so everything here is plain data in, plain data out."""
 from __future__ import annotations
 
+import itertools
 import json
+import marshal
+import operator
+import os
 import re
+from contextlib import closing
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -144,22 +149,6 @@ def stage_lines(chunk, feeds: list[Path], known_code_count: int) -> list[StagedL
     return out
 
 
-class ProgramMember(NamedTuple):
-    """One staged listing of a program, as pass 3 reads it back: the packed Listing, its merge
-    key, and the merge rule that joined its key to the program's (None for the first key)."""
-    listing: bytes
-    match_key: str
-    rule: str | None
-
-
-class RawPlace(NamedTuple):
-    """Where a listing's raw JSON is: its feed and byte range, or the rewritten text itself."""
-    feed: int
-    offset: int
-    length: int
-    raw: str | None
-
-
 class ProgramTables(NamedTuple):
     """A program's rows in every table, as a worker makes them."""
     program: dict  # the programs row
@@ -168,7 +157,72 @@ class ProgramTables(NamedTuple):
     listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
 
 
-def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
+class StagedMember(NamedTuple):
+    """A staged listing joined to its program, as pass 3 selects them (build._program_runs), in
+    program id order: the member, and where its raw JSON is (its feed and byte range, or the
+    rewritten text itself)."""
+    program_id: str
+    listing: bytes
+    match_key: str
+    rule: str | None
+    feed: int
+    offset: int
+    length: int
+    raw: str | None
+
+
+CARE_LEVEL_COLUMNS = ("program_id", "care_level", "source", "evidence", "source_url", "source_ref", "seen")
+_care_level_values = operator.itemgetter(*CARE_LEVEL_COLUMNS)
+
+
+class ChunkRows(NamedTuple):
+    """The rows of a run of whole programs in every table, as values in column order: what a
+    worker sends back, marshalled (one bytes object through the pipe, not thousands of dicts)."""
+    program_columns: tuple[str, ...]
+    programs: list[tuple]
+    care_levels: list[tuple]  # CARE_LEVEL_COLUMNS
+    services: list[tuple]  # (program id, *ServiceLists)
+    listings: list[tuple]  # LISTING_COLUMNS, then raw
+    areas: list[str]  # each program's area ("Houston, TX"), or its "City, ST"
+
+
+def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: list[Path], reference) -> bytes:
+    """The rows (ChunkRows, marshalled) of a run of programs: their staged members (StagedMember
+    fields, grouped by program id) and their website findings by program id. A listing's raw
+    JSON is read back from its feed here, in the worker."""
+    members, site_rows = run
+    out = ChunkRows((), [], [], [], [], [])
+    with closing(FeedText(feeds)) as feed_text:
+        for program_id, group in itertools.groupby(map(StagedMember._make, members), key=operator.itemgetter(0)):
+            group = list(group)
+            tables = program_tables(program_id, group, site_rows.get(program_id, ()), reference)
+            row = tables.program
+            out = out._replace(program_columns=tuple(row)) if not out.program_columns else out
+            out.programs.append(tuple(row.values()))
+            out.care_levels.extend(map(_care_level_values, tables.care_levels))
+            out.services.append((program_id, *tables.services))
+            out.listings.extend((*values, m.raw or feed_text.read(m.feed, m.offset, m.length))
+                                for values, m in zip(tables.listings, group))
+            out.areas.append(row["area"] or f"{row['city']}, {row['state']}")
+    return marshal.dumps(tuple(out))
+
+
+class FeedText:
+    """A listing's raw JSON read back from its feed by offset: the feed on disk holds it, so the
+    build's staging table does not have to hold it again."""
+
+    def __init__(self, feeds: list[Path]):
+        self.files = [os.open(feed, os.O_RDONLY) for feed in feeds]
+
+    def read(self, feed_index: int, offset: int, length: int) -> str:
+        return os.pread(self.files[feed_index], length, offset).decode("utf-8", errors="replace").strip()
+
+    def close(self) -> None:
+        for fd in self.files:
+            os.close(fd)
+
+
+def program_from_staged(program_id: str, group: list[StagedMember]) -> Program:
     """A program from its staged members, in feed order."""
     first = group[0]
     merged_by = {
@@ -178,22 +232,18 @@ def program_from_staged(program_id: str, group: list[ProgramMember]) -> Program:
     return Program(program_id, [unpack_listing(m.listing) for m in group], merged_by)
 
 
-def program_tables(chunk: list[tuple[str, list[ProgramMember], list[dict]]], reference) -> list[ProgramTables]:
-    """For each (program id, staged members, website findings): its rows in every table."""
-    out = []
-    for program_id, group, site_rows in chunk:
-        program = program_from_staged(program_id, group)
-        care_levels = [
-            {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
-             "evidence": ", ".join(codes), "source_url": listing.source_url,
-             "source_ref": listing.source_ref, "seen": listing.seen}
-            for level, listing, codes in program.care_level_evidence()
-        ] + list(site_rows)
-        listings = [listing_values(program, i, listing, member.match_key)
-                    for i, (listing, member) in enumerate(zip(program.listings, group))]
-        out.append(ProgramTables(program_row(program, reference, site_rows), care_levels,
-                                 service_lists(program), listings))
-    return out
+def program_tables(program_id: str, group: list, site_rows, reference) -> ProgramTables:
+    """A program's rows in every table, from its staged members and its website findings."""
+    program = program_from_staged(program_id, group)
+    care_levels = [
+        {"program_id": program.id, "care_level": level, "source": "SAMHSA service codes",
+         "evidence": ", ".join(codes), "source_url": listing.source_url,
+         "source_ref": listing.source_ref, "seen": listing.seen}
+        for level, listing, codes in program.care_level_evidence()
+    ] + list(site_rows)
+    listings = [listing_values(program, i, listing, member.match_key)
+                for i, (listing, member) in enumerate(zip(program.listings, group))]
+    return ProgramTables(program_row(program, reference, site_rows), care_levels, service_lists(program), listings)
 
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
