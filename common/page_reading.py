@@ -63,6 +63,8 @@ FURNITURE_PARTS = {
     "nav", "navbar", "navigation", "menu", "megamenu", "breadcrumb", "breadcrumbs", "sidebar", "footer",
     "cookie", "cookies", "gdpr", "consent", "offcanvas", "masthead", "colophon", "sharing",
 }
+# Short forms of furniture words in class and id names ("section-ftr01", "hdr-wrap").
+SHORT_FORMS = {"ftr": "footer", "hdr": "header", "sdbr": "sidebar"}
 # Page builders' module wrappers named like sidebar widgets; inside the entry they are content.
 CONTENT_WIDGETS = {"widget", "widgets"}
 # A class name that says what an element is not ("wsite-not-footer") marks nothing.
@@ -166,12 +168,19 @@ def _holds_tabs(el) -> bool:
         'or @data-bs-toggle="pill"]'))
 
 
+def _name_bits(name: str) -> set[str]:
+    """The words of a class or id name, lower-cased, a numbered copy's number and a short form
+    read as the word ("section-ftr01": section, footer)."""
+    bits = {re.sub(r"\d+$", "", bit.lower()) for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
+    return {SHORT_FORMS.get(bit, bit) for bit in bits if bit}
+
+
 def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
     ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
     for name in _classes(el):
         # Duda and other builders write camelCase names: dmFooterContainer is a footer's container.
-        bits = {bit.lower() for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
+        bits = _name_bits(name)
         name = name.lower()
         if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
             continue
@@ -383,7 +392,7 @@ def _hidden(el) -> bool:
 
 
 def _class_bits(el) -> set[str]:
-    return {bit.lower() for name in _classes(el) for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
+    return set().union(*(_name_bits(name) for name in _classes(el)))
 
 
 def _toggled_sibling(control):
@@ -406,8 +415,8 @@ def _toggled_sibling(control):
 def _disclosed(tree) -> frozenset:
     """The parts (elements) of the page that a control of the page opens: the targets of
     aria-controls, of Bootstrap's collapse and tab toggles (data-(bs-)target, or href="#id"), of
-    in-page links to a tab or accordion pane, and the hidden part right after an accordion
-    question (aria-expanded) in the page's content."""
+    in-page links to a tab or accordion pane, the hidden part right after an accordion question
+    (aria-expanded) in the page's content, and hidden panes of the content named as such."""
     ids: set[str] = set()
     for el in tree.xpath("//*[@aria-controls]"):
         ids.update(el.get("aria-controls").split())
@@ -424,6 +433,10 @@ def _disclosed(tree) -> frozenset:
             part = _toggled_sibling(control)
             if part is not None:
                 parts.append(part)
+    # A hidden accordion or tab pane of the page's content, whatever opens it (Brizy's
+    # brz-accordion__content after a data-collapsible title), unless also named as furniture.
+    parts += [el for el in tree.xpath("//*[@class][@hidden or @aria-hidden or @style]")
+              if _hidden(el) and _class_bits(el) & PANE_PARTS and not _class_bits(el) & FURNITURE_PARTS]
     return frozenset(parts)
 
 

@@ -245,10 +245,8 @@ class _Judge:
             return True
         if lead and self.p["offer_verb"].search(pre) and (self.p["subject"].search(lead) or self.speaks(lead)):
             return True
-        if self.own_re:  # "Residential treatment at Riverside lasts 30 to 90 days"
-            after = re.match(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:at|with)\s+(?:the\s+)?({self.own_re.pattern})", post, re.I)
-            if after and after.group(1)[:1].isupper():
-                return True
+        if self.at_own_name(post):  # "Residential treatment at Riverside lasts 30 to 90 days"
+            return True
         subjects = [m.end() for m in self.p["subject"].finditer(pre)]
         if self.own_re:
             subjects += [m.end() for m in self.own_re.finditer(pre) if m.group()[:1].isupper()]
@@ -261,10 +259,25 @@ class _Judge:
                 return True
         return False
 
+    def is_not_another(self, masked: str, mentions: list[Mention], i: int, end: int) -> bool:
+        """"SACOT is not residential treatment or detox": the denial after mention i is of the level
+        named right after it, which mention i is said not to be."""
+        after = self.p["negation_after"].match(masked, mentions[i].end, end)
+        following = self.next_start(mentions, i, end)
+        return bool(after and following < end and re.fullmatch(r"\W*(?:(?:a|an|the)\s+)?", masked[after.end():following]))
+
     @staticmethod
     def next_start(mentions: list[Mention], i: int, end: int) -> int:
         """Where the level phrase after mention i starts, or the clause's end."""
         return min([n.start for n in mentions[i + 1:] if n.start < end] + [end])
+
+    def at_own_name(self, post: str) -> bool:
+        """The words after a level phrase place it at the program, by name: "residential treatment
+        at Tall Pines"."""
+        if not self.own_re:
+            return False
+        after = re.match(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:at|with)\s+(?:the\s+)?({self.own_re.pattern})", post, re.I)
+        return bool(after and after.group(1)[:1].isupper())
 
     def said_after(self, kinds: tuple[str, ...], post: str, tail: str | None = None) -> bool:
         """A cue of one of these "just after" kinds after the level phrase, or after the last of
@@ -345,7 +358,8 @@ class _Judge:
                 continue
             pre, post = masked[start:m.start], masked[m.end:end]
             tail = self.list_tail(masked, mentions, i, end)
-            negated_after = self.said_after(("negation_after",), post, tail)
+            negated_after = (self.said_after(("negation_after",), post, tail)
+                             and not self.is_not_another(masked, mentions, i, end))
             negation = self.p["negation"].search(self.negation_scope(pre, masked[m.start:end], mentions))
             # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
             # named before the referral is where clients come from, not where they are sent; the
@@ -373,7 +387,7 @@ class _Judge:
             return False
         # Only its own place outweighs a blocker, not the list's: "After detox and residential care, IOP is
         # available at our clinic" says where IOP is, and where its clients come from.
-        if not (ranged or self.p["own_place_after"].match(post) or not self.blocked(pre)):
+        if not (ranged or self.p["own_place_after"].match(post) or self.at_own_name(post) or not self.blocked(pre)):
             return False
         return self.offered(pre, post, f"{clause.lead} {clause.masked[:clause.start]}".strip(), tail)
 
@@ -532,7 +546,9 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     sentences = _judge_sentences(judge, page)
     rows = judge_rows(judge, page)
     for i, levels in rows.ruled_out_in.items():
-        sentences.rule_out(i, levels, denied=True)
+        # A row marked Referral denies its level unless another row of the level is marked offered
+        # (3.5 residential ✓, 3.1 low-intensity residential: Referral).
+        sentences.rule_out(i, levels - rows.found.keys(), denied=True)
     labels = judge_labels(judge, page, sentences.ruled_out_in)
     found = {**sentences.described, **judge_services(judge, page), **labels, **rows.found, **sentences.found}
     # Where the page itself says it does not offer a level, a looser use of the same word on the

@@ -478,13 +478,17 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     for i, _, confirmed in labels:
         series.setdefault(_series_key(blocks, i), []).append(confirmed)
     for i, mentions, confirmed in labels:
-        together = series[_series_key(blocks, i)]
-        if not (confirmed or (len(together) >= 2 and any(together))):
+        key = _series_key(blocks, i)
+        together = series[key]
+        # A series of level headings on the site's home page is its offer, as its cards or columns.
+        if not (confirmed or (len(together) >= 2 and (any(together) or (key[0] == "heading" and is_home(page.url))))):
             continue
         start, stop = ranges[i]
         if blocks[i].kind == "heading":
             context = _context(blocks, ranges, i)
-            inside = {m.level for b in context for m in judge.mentions(b.text)}
+            # Narrower levels said as where clients come from ("Continuing care after IOP") are no sub-programs.
+            inside = {m.level for b in context for m in judge.mentions(b.text)
+                      if not judge.blocked(judge.mask(b.text)[:m.start])}
             mentions = [m for m in mentions if not NARROWER.get(m.level, set()) & inside
                         or any(m.level == n.level for b in context for n in label_mentions(judge, b.text))]
         ruled_out = set().union(*(ruled_out_in.get(j, set()) for j in range(start, stop)))

@@ -95,6 +95,8 @@ def blog_reason(item: dict, voc: Vocabulary | None = None) -> str | None:
     if "article:published_time" in (item.get("meta") or {}):
         return "article:published_time"
     for tag, names in (item.get("classes") or {}).items():
+        if any(voc.patterns["page_class"].match(name.lower()) for name in names):
+            continue
         for name in names:
             if voc.patterns["blog_class"].match(name.lower()):
                 return f"<{tag} class={name}>"

@@ -79,10 +79,13 @@ KINDS = {
     "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",
     "blog_type": "a schema.org type of blog-like pages",
     "blog_class": "a body or article class of blog-like pages",
+    "page_class": "a body or article class of a CMS's pages, not its posts: the element's blog classes say nothing "
+                  "(Hestia gives every WordPress page the class blog-post beside page and page-id-14)",
 }
 LEVEL_KINDS = ("level", "described_level", "self_described_level", "not_level")  # rows kept one by one, not joined by kind
 # Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
-WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class"}
+WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class",
+                     "page_class"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
 # end at a word's end: a question, an answer, a table cell.
 START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}

@@ -795,9 +795,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 73.5%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 89.2%" in out
     assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 93.6%" in out
-    # The only pages held out are the seventh set's (batch 12, written blind), reported apart.
-    assert "batch 12 (67 pages, held out): precision 95.9%, recall 69.6%" in out
-    assert out.count(", held out)") == 1
+    assert "batch 12 (67 pages, tuned on): precision 98.9%, recall 92.2%" in out
+    assert out.count(", held out)") == 0
 
 
 def test_the_third_set_written_blind_was_scored_once_then_tuned_on():
@@ -854,17 +853,19 @@ def test_the_sixth_set_written_blind_was_scored_once_then_tuned_on():
     assert total.tp >= 88
 
 
-def test_the_seventh_set_written_blind_is_held_out_and_scored_as_it_was_once():
+def test_the_seventh_set_written_blind_was_scored_once_then_tuned_on():
     """Batch 12 (labelled_7) was written by a helper that had not seen the rules, while they were
     tuned on batch 11, and scored once after that: 102 levels, 71 found, 3 wrongly (precision
-    95.9%, recall 69.6%; the rules of before that tuning scored it the same). Never tuned on: a
-    rule that makes it better without a new held-out batch beside it would hide how the rules
-    generalize; one that makes it worse shows here."""
+    95.9%, recall 69.6%; the rules of before that tuning scored it the same). Then tuned on, with
+    batch 13 written blind beside it: 94 found, 1 wrongly (a licence line in a Tilda footer that
+    no markup marks as one)."""
     pages = bench.load_labels(bench.LABELLED_7)
-    assert len(pages) == 67 and all(p.held_out and p.batch == 12 for p in pages)
+    assert len(pages) == 67 and all(p.batch == 12 and not p.held_out for p in pages)
+    assert all(p.note.startswith("tuned on after one held-out scoring (batch 12") for p in pages)
     assert sum(1 for p in pages if not p.levels) == 15
     total = bench.total(bench.evaluate(pages, bench.LABELLED_7)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (102, 71, 3)
+    assert (total.tp + total.fn, total.fp) == (102, 1)
+    assert total.tp >= 94
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

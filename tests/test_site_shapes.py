@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9, 10 and 11 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9 to 12 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -146,3 +146,72 @@ def test_asams_residential_names_living_with_us_and_admission_to_our_hospital_st
     admission = ("<main><h1>Admissions</h1><p>When the assessment shows it is safest, admission to our hospital "
                  "can happen the same day.</p></main>")
     assert levels(tmp_path, admission) == ["inpatient"]
+
+
+# --- batch 12 -------------------------------------------------------------------------------
+
+
+def test_a_wordpress_page_is_no_post_whatever_its_theme_adds_and_a_short_named_footer_is_furniture(tmp_path):
+    from pipelines.site_levels import judge_saved_page
+
+    page = tmp_path / "page.html"
+    page.write_text('<html><body class="page-template-default page page-id-14 blog-post"><main><h1>Programs</h1>'
+                    '<p>We offer an intensive outpatient program.</p></main></body></html>', encoding="utf-8")
+    assert [f.level for f in judge_saved_page(page, "https://www.juniperridge.example/programs/")] == ["iop"]
+    page.write_text('<html><body class="single single-post blog-post"><main><h1>Programs</h1>'
+                    '<p>We offer an intensive outpatient program.</p></main></body></html>', encoding="utf-8")
+    assert judge_saved_page(page, "https://www.juniperridge.example/programs/") == []
+    footer = ('<div class="section-hdr01"><h1>Book a call</h1><p>Pick a time.</p></div>'
+              '<div id="section-ftr01"><ul><li>Intensive Outpatient</li><li>Detox</li></ul></div>')
+    assert levels(tmp_path, footer) == []
+
+
+def test_state_names_of_levels_and_asams_withdrawal_names(tmp_path):
+    nc = ("<main><h1>Our Services</h1><p>We run SAIOP three mornings a week and SACOT four hours a day, five days "
+          "a week.</p></main>")
+    assert levels(tmp_path, nc) == ["iop", "php"]
+    ma = ("<main><h1>Addiction services</h1><p>Our 32-bed unit provides Acute Treatment Services, and our Clinical "
+          "Stabilization Services program offers up to 30 days on campus.</p></main>")
+    assert levels(tmp_path, ma) == ["detox", "residential"]
+    wi = "<main><h1>Home</h1><h2>What we provide</h2><ul><li>Clinically managed residential withdrawal</li></ul></main>"
+    assert levels(tmp_path, wi) == ["detox"]
+
+
+def test_x_is_not_y_denies_y_only_and_a_referral_row_of_a_sublevel_denies_nothing(tmp_path):
+    copula = "<main><h1>SACOT</h1><p>SACOT is not residential treatment or detox.</p></main>"
+    assert levels(tmp_path, copula) == ["php"]
+    table = ("<main><h1>Levels of Care</h1><table><tr><th>Level</th><th>ASAM</th><th>Here</th></tr>"
+             "<tr><td>Clinically managed high-intensity residential</td><td>3.5</td><td>✓</td></tr>"
+             "<tr><td>Clinically managed low-intensity residential</td><td>3.1</td><td>Referral</td></tr>"
+             "<tr><td>Intensive outpatient</td><td>2.1</td><td>Opening January 2027</td></tr></table></main>")
+    assert levels(tmp_path, table) == ["residential"]
+    ended = "<main><h1>Home</h1><h3>Why we ended our evening IOP pilot</h3><p>It was too small.</p></main>"
+    assert levels(tmp_path, ended) == []
+
+
+def test_hidden_accordion_panes_here_at_our_name_admitted_and_licensed_as_state_levels(tmp_path):
+    brizy = ('<div class="brz-accordion"><div data-collapsible="a1">Can I leave after detox?</div>'
+             '<div class="brz-accordion__content" style="display:none"><p>You can, but we encourage everyone to '
+             'continue into residential treatment here.</p></div></div>')
+    assert levels(tmp_path, brizy) == ["residential"]
+    alumni = "<main><h1>Alumni</h1><p>Open to anyone who completed residential treatment at Juniper Ridge.</p></main>"
+    assert levels(tmp_path, alumni) == ["residential"]
+    admitted = "<main><h1>Arrival day</h1><p>If you are not in withdrawal, you may be admitted straight to residential.</p></main>"
+    assert levels(tmp_path, admitted) == ["residential"]
+    licensed = ("<main><h1>The Program</h1><p>Licensed by the Arizona Department of Health Services as a behavioral "
+                "health residential facility.</p></main>")
+    assert levels(tmp_path, licensed) == ["residential"]
+
+
+def test_level_headings_on_the_home_page_and_weekly_sessions_described_on_a_card(tmp_path):
+    home = ("<main><h1>Psychiatric care for East Mississippi</h1><p>A 48-bed private psychiatric hospital.</p>"
+            "<h3>Adult Acute Inpatient</h3><p>Short-term hospital care.</p><h3>Senior Intensive Outpatient</h3>"
+            "<p>Group therapy three mornings a week.</p></main>")
+    assert saved_page_levels(tmp_path, home, url="https://www.juniperridge.example/") == ["inpatient", "iop"]
+    assert levels(tmp_path, home) == []  # the same columns on an inner page need the program's voice
+    cards = ("<main><h1>Home</h1><h2>Two ways to work with us</h2><h4>Virtual Intensive Outpatient (IOP)</h4>"
+             "<p>Twelve hours a week.</p><h4>Individual Counseling</h4><p>A 50-minute session every week with a "
+             "licensed counselor.</p><h4>Outpatient</h4><p>Continuing care after IOP.</p></main>")
+    assert saved_page_levels(tmp_path, cards, url="https://www.juniperridge.example/") == ["iop", "outpatient"]
+    seen = "<main><h1>How counseling works</h1><p>Most families see their counselor once a week for 50 minutes.</p></main>"
+    assert levels(tmp_path, seen) == ["outpatient"]
