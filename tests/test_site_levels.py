@@ -796,7 +796,9 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 89.2%" in out
     assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 93.6%" in out
     assert "batch 12 (67 pages, tuned on): precision 98.9%, recall 92.2%" in out
-    assert out.count(", held out)") == 0
+    # The only pages held out are the eighth set's (batch 13, written blind), reported apart.
+    assert "batch 13 (67 pages, held out): precision 89.2%, recall 64.9%" in out
+    assert out.count(", held out)") == 1
 
 
 def test_the_third_set_written_blind_was_scored_once_then_tuned_on():
@@ -866,6 +868,19 @@ def test_the_seventh_set_written_blind_was_scored_once_then_tuned_on():
     total = bench.total(bench.evaluate(pages, bench.LABELLED_7)[0])
     assert (total.tp + total.fn, total.fp) == (102, 1)
     assert total.tp >= 94
+
+
+def test_the_eighth_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 13 (labelled_8) was written by a helper that had not seen the rules, while they were
+    tuned on batch 12, and scored once after that: 114 levels, 74 found, 9 wrongly (precision
+    89.2%, recall 64.9%; the rules of before batches 11 and 12 were tuned on: 88.9% / 63.2%).
+    Never tuned on: a rule that makes it better without a new held-out batch beside it would hide
+    how the rules generalize; one that makes it worse shows here."""
+    pages = bench.load_labels(bench.LABELLED_8)
+    assert len(pages) == 67 and all(p.held_out and p.batch == 13 for p in pages)
+    assert sum(1 for p in pages if not p.levels) == 15
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_8)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (114, 74, 9)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
