@@ -57,6 +57,7 @@ cookie-banner consent gdpr social social-links share sharing share-buttons relat
 related-programs comments comment skip-link screen-reader-text sr-only visually-hidden modal popup offcanvas
 off-canvas drawer mobile-menu testimonial testimonials reviews review newsletter subscribe copyright legal
 disclaimer sitemap search search-form login pagination tag-cloud author-bio announcement-bar
+topnav leftnav rightnav sidenav subnav mainnav navlinks quicklinks quick-links leftcol rightcol sidecol
 """.split())
 # Class-name parts that mark furniture even inside a longer name (elementor-nav-menu, site-footer-inner).
 FURNITURE_PARTS = {
@@ -67,8 +68,11 @@ FURNITURE_PARTS = {
 SHORT_FORMS = {"ftr": "footer", "hdr": "header", "sdbr": "sidebar"}
 # Page builders' module wrappers named like sidebar widgets; inside the entry they are content.
 CONTENT_WIDGETS = {"widget", "widgets"}
+# Class or id names of the wrapper of the page's own content: whatever else the wrapper's classes say
+# of its layout, it is not furniture.
+CONTENT_WRAPPERS = {"main", "main-content", "maincontent", "site-content", "page-content", "primary", "content-area"}
 # A class name that says what an element is not ("wsite-not-footer") marks nothing.
-NEGATING_PARTS = {"not", "non", "no"}
+NEGATING_PARTS = {"not", "non", "no", "none"}
 # A header part is kept when the class is about the content's own title (or an accordion's question,
 # or a page-builder module's title: Divi's et_pb_module_header).
 CONTENT_HEADER_PARTS = {"entry", "page", "post", "article", "section", "card", "hero", "title", "content",
@@ -178,6 +182,8 @@ def _name_bits(name: str) -> set[str]:
 def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
     ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
+    if any(name.lower() in CONTENT_WRAPPERS for name in _classes(el)):
+        return None  # The7's <div id="main" class="sidebar-none sidebar-divider-vertical">
     for name in _classes(el):
         # Duda and other builders write camelCase names: dmFooterContainer is a footer's container.
         bits = _name_bits(name)
@@ -212,6 +218,8 @@ def furniture(el, disclosed: frozenset = frozenset()) -> str | None:
     page_form = tag == "form" and _holds_content(el)
     if tag in FURNITURE_TAGS and not opens_part and not page_form:
         return tag
+    if opens_part and tag == "button":
+        return None  # an accordion's question, whatever its class says (Cornerstone's x-acc-header)
     role = (el.get("role") or "").lower()
     if role in FURNITURE_ROLES or (role == "banner" and not _inside_content(el)):
         return f"role {role}"

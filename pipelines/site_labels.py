@@ -177,6 +177,20 @@ def _item_term(judge, text: str) -> list[Mention]:
     return label_mentions(judge, match.group("term"))
 
 
+def _offer_list_item(judge, blocks: list[Block], i: int) -> list[Mention]:
+    """An item of a list that a heading or lead-in of the program's offerings introduces ("Services
+    we provide"), describing one of them in words: the levels it names ("Substance use treatment –
+    outpatient counseling and an adult intensive outpatient program (IOP)"), unless the item
+    negates or refers, or a level is where clients come from or part of another's name."""
+    block = blocks[i]
+    intro = split_sentences(block.lead_in)[-1] if block.lead_in else next((h for h, _ in _ancestors(blocks, i)), None)
+    if not intro or not is_offer_heading(judge, intro) or _negates_or_refers(judge, block.text):
+        return []
+    masked = judge.mask(block.text)
+    return [m for m in judge.mentions(block.text) if not m.described and not judge.blocked(masked[:m.start])
+            and not judge.in_other_name(block.text, m)]
+
+
 def _names_an_organisation(judge, cell: str) -> bool:
     """A table cell that is another organisation's name: capitalized words ending as such names
     end ("Southeast Iowa Behavioral Health"), not a place ("Katy") nor one of the program's own
@@ -467,8 +481,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             # A lede's tagline is its first sentence ("Outpatient counseling and an evening IOP
             # for adults, Tuesday to Thursday. Medicaid accepted.").
             mentions = (tagline_mentions(judge, split_sentences(block.text)[0]) or _described_card(judge, blocks, i)
-                        or (_item_term(judge, block.text) if block.kind == "item" else []))
+                        or (_item_term(judge, block.text) or _offer_list_item(judge, blocks, i)
+                            if block.kind == "item" else []))
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
+            continue
+        if _under_referring_header(judge, blocks, i):
             continue
         context = _context(blocks, ranges, i)
         if any(declines(judge, b.text) for b in context if b.kind != "heading"):
@@ -528,6 +545,15 @@ def _row_header(blocks: list[Block], i: int, width: int) -> str | None:
     return blocks[j].text if j < i and len(blocks[j].text.split(ROW_CELL)) == width else None
 
 
+def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:
+    """A table row under a header that sends people elsewhere ("If you need | Where people often
+    go | Phone"): a row of where others give the level."""
+    if ROW_CELL not in blocks[i].text:
+        return False
+    header = _row_header(blocks, i, len(blocks[i].text.split(ROW_CELL)))
+    return bool(header and _negates_or_refers(judge, header))
+
+
 def judge_rows(judge, page: Page) -> RowVerdicts:
     """Table rows whose first cells name a level and whose later cells mark it offered or not."""
     result = RowVerdicts()
@@ -543,7 +569,7 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
             continue
         mentions = label_mentions(judge, cells[first])
         later = cells[first + 1:]
-        if not mentions or not later:
+        if not mentions or not later or _under_referring_header(judge, blocks, i):
             continue
         if any(judge.p["yes_mark"].match(cell) for cell in later):
             header = _row_header(blocks, i, len(cells))

@@ -794,11 +794,10 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 86.0%" in out
     assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 73.5%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 89.2%" in out
-    assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 93.6%" in out
+    assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 92.6%" in out
     assert "batch 12 (67 pages, tuned on): precision 98.9%, recall 92.2%" in out
-    # The only pages held out are the eighth set's (batch 13, written blind), reported apart.
-    assert "batch 13 (67 pages, held out): precision 89.2%, recall 64.9%" in out
-    assert out.count(", held out)") == 1
+    assert "batch 13 (67 pages, tuned on): precision 98.9%, recall 76.3%" in out
+    assert out.count(", held out)") == 0
 
 
 def test_the_third_set_written_blind_was_scored_once_then_tuned_on():
@@ -845,14 +844,15 @@ def test_the_sixth_set_written_blind_was_scored_once_then_tuned_on():
     """Batch 11 (labelled_6) was written by a helper that had not seen the rules, while they were
     tuned on batches 8-10, and scored once after that: 94 levels, 71 found, 3 wrongly (precision
     95.9%, recall 75.5%; the rules of before that tuning: 91.5% / 69.1%). Then tuned on, with
-    batch 12 written blind beside it: 88 found, none wrongly."""
+    batch 12 written blind beside it: 88 found, none wrongly; 87 since batch 13's tuning made a
+    table-layout site's left column furniture, where one level had been read from its menu."""
     pages = bench.load_labels(bench.LABELLED_6)
     assert len(pages) == 73 and all(p.batch == 11 and not p.held_out for p in pages)
     assert all(p.note.startswith("tuned on after one held-out scoring (batch 11") for p in pages)
     assert sum(1 for p in pages if not p.levels) == 21
     total = bench.total(bench.evaluate(pages, bench.LABELLED_6)[0])
     assert (total.tp + total.fn, total.fp) == (94, 0)
-    assert total.tp >= 88
+    assert total.tp >= 87
 
 
 def test_the_seventh_set_written_blind_was_scored_once_then_tuned_on():
@@ -870,17 +870,18 @@ def test_the_seventh_set_written_blind_was_scored_once_then_tuned_on():
     assert total.tp >= 94
 
 
-def test_the_eighth_set_written_blind_is_held_out_and_scored_as_it_was_once():
+def test_the_eighth_set_written_blind_was_scored_once_then_tuned_on():
     """Batch 13 (labelled_8) was written by a helper that had not seen the rules, while they were
     tuned on batch 12, and scored once after that: 114 levels, 74 found, 9 wrongly (precision
-    89.2%, recall 64.9%; the rules of before batches 11 and 12 were tuned on: 88.9% / 63.2%).
-    Never tuned on: a rule that makes it better without a new held-out batch beside it would hide
-    how the rules generalize; one that makes it worse shows here."""
+    89.2%, recall 64.9%; the rules of before batches 11 and 12 were tuned on: 88.9% / 63.2%). Then
+    tuned on, with batch 14 written blind beside it: 87 found, 1 wrongly."""
     pages = bench.load_labels(bench.LABELLED_8)
-    assert len(pages) == 67 and all(p.held_out and p.batch == 13 for p in pages)
+    assert len(pages) == 67 and all(p.batch == 13 and not p.held_out for p in pages)
+    assert all(p.note.startswith("tuned on after one held-out scoring (batch 13") for p in pages)
     assert sum(1 for p in pages if not p.levels) == 15
     total = bench.total(bench.evaluate(pages, bench.LABELLED_8)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (114, 74, 9)
+    assert (total.tp + total.fn, total.fp) == (114, 1)
+    assert total.tp >= 87
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

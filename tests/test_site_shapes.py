@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9 to 12 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9 to 13 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -215,3 +215,48 @@ def test_level_headings_on_the_home_page_and_weekly_sessions_described_on_a_card
     assert saved_page_levels(tmp_path, cards, url="https://www.juniperridge.example/") == ["iop", "outpatient"]
     seen = "<main><h1>How counseling works</h1><p>Most families see their counselor once a week for 50 minutes.</p></main>"
     assert levels(tmp_path, seen) == ["outpatient"]
+
+
+# --- batch 13 -------------------------------------------------------------------------------
+
+
+def test_a_referral_tables_rows_and_a_dated_closure_state_nothing(tmp_path):
+    referrals = ("<main><h1>When we are not the right fit</h1><p>We will help you find the right place.</p><table>"
+                 "<tr><th>If you need</th><th>Where people often go</th><th>Phone</th></tr>"
+                 "<tr><td>Residential treatment</td><td>Clarendon Hill Recovery Center</td><td>(802) 555-0322</td></tr>"
+                 "<tr><td>Intensive outpatient (IOP)</td><td>Marble Valley Recovery Services</td><td>(802) 555-0338</td></tr>"
+                 "</table></main>")
+    assert levels(tmp_path, referrals) == []
+    closed = ("<main><h1>Our history</h1><p>Our eight-bed social-setting detox center on Pierce Street closed on "
+              "June 30, 2024, when its state funding ended.</p></main>")
+    assert levels(tmp_path, closed) == []
+
+
+def test_table_layout_navigation_a_content_wrapper_and_an_accordion_button_with_a_header_class(tmp_path):
+    table_site = ('<table><tr><td class="topnav"><a href="/">Home</a> | <a href="/iop">IOP</a></td></tr><tr>'
+                  '<td class="leftcol"><p>Quick Links</p><p><a href="/op">Outpatient</a></p></td>'
+                  '<td class="content"><h1>DUI Risk Reduction</h1><p>Twenty hours of classes.</p></td></tr></table>')
+    assert levels(tmp_path, table_site) == []
+    the7 = ('<div id="main" class="sidebar-none sidebar-divider-vertical"><h1>Admissions</h1><ol><li>We set a date. '
+            'Detox and residential admissions happen seven days a week. Partial hospitalization and intensive '
+            'outpatient start on weekdays.</li></ol></div>')
+    assert levels(tmp_path, the7) == ["detox", "iop", "php", "residential"]
+    cornerstone = ('<main><h1>FAQ</h1><button class="x-acc-header" aria-expanded="false" aria-controls="p0">Do you '
+                   'offer medical detox?</button><div id="p0" aria-hidden="true"><p>Yes. A physician oversees '
+                   'every admission.</p></div></main>')
+    assert levels(tmp_path, cornerstone) == ["detox"]
+
+
+def test_items_under_an_offer_heading_describing_levels_in_words_state_them(tmp_path):
+    county = ("<main><h1>Behavioral Health</h1><h2>Services we provide</h2><ul><li>Substance use treatment – outpatient "
+              "counseling and an adult intensive outpatient program (IOP) that meets three evenings a week</li>"
+              "<li>Services: non-hospital detox, short-term residential treatment</li></ul></main>")
+    assert levels(tmp_path, county) == ["detox", "iop", "outpatient", "residential"]
+    origin = ("<main><h1>Behavioral Health</h1><h2>Services we provide</h2><ul><li>Aftercare groups for people who "
+              "completed residential treatment</li></ul></main>")
+    assert levels(tmp_path, origin) == []
+    hospital = ("<main><h1>Addiction medicine</h1><p>Patients see physicians and counselors. Our services include:</p>"
+                "<ul><li>Medically managed inpatient withdrawal on 5 West, for three to five days</li></ul></main>")
+    assert levels(tmp_path, hospital) == ["detox"]  # the setting of detox is no level of its own
+    rhythm = "<main><h1>Counseling</h1><p>Most people come every week or every other week.</p></main>"
+    assert levels(tmp_path, rhythm) == ["outpatient"]
