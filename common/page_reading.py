@@ -131,6 +131,17 @@ class PageReading:
                 "microdata": self.microdata, "meta": self.meta, "classes": self.classes}
 
 
+# Where an inline element starts or ends. Card builders set a title and its text apart by CSS alone
+# (<strong>Inpatient Rehab</strong><span>28 to 90 days</span>): a word that ends at an element and
+# a number or a capital that starts the next are two words, as the page shows them.
+INLINE_EDGE = "\x00"
+_EDGE_BETWEEN_WORDS = re.compile(r"(?<=[a-z])\x00+(?=[A-Z])|(?<=[A-Za-z])\x00+(?=\d)|(?<=[a-z.:])\x00+(?=[A-Z][a-z])")
+
+
+def _edges_spaced(text: str) -> str:
+    return _EDGE_BETWEEN_WORDS.sub(" ", text).replace(INLINE_EDGE, "")
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -249,7 +260,7 @@ class _Collector:
             self.buf.append(text)
 
     def flush(self) -> None:
-        text = re.sub(r"(?:\s*\|\s*)+", " | ", _norm("".join(self.buf))).strip(" |")
+        text = re.sub(r"(?:\s*\|\s*)+", " | ", _norm(_edges_spaced("".join(self.buf)))).strip(" |")
         self.buf.clear()
         if not text or not re.search(r"\w", text):
             return
@@ -297,6 +308,8 @@ class _Collector:
             self.stack.append((tag, self.list_lead(tag)))
         elif tag in CELLS:
             self.add(" | ")
+        else:
+            self.add(INLINE_EDGE)
         self.add(el.text)
         for child in el:
             self.walk(child)
@@ -305,6 +318,8 @@ class _Collector:
             self.stack.pop()
         elif tag in CELLS:
             self.add(" | ")
+        else:
+            self.add(INLINE_EDGE)
 
     def list_lead(self, tag: str) -> str | None:
         """The text that leads into a list: a nested list's parent item, else the last block

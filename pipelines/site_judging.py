@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass, field
 
 from common import vocab
-from pipelines.site_labels import (is_own_heading, judge_labels, judge_rows, judge_services, label_mentions,
-                                     listed_after_heading)
+from pipelines.site_labels import (badge_ruled_out, is_own_heading, judge_labels, judge_rows, judge_services,
+                                     label_mentions, listed_after_heading)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
 from pipelines.site_schedule import schedule_spans
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
@@ -549,6 +549,8 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
         # A row marked Referral denies its level unless another row of the level is marked offered
         # (3.5 residential ✓, 3.1 low-intensity residential: Referral).
         sentences.rule_out(i, levels - rows.found.keys(), denied=True)
+    for i, levels in badge_ruled_out(judge, page.blocks).items():
+        sentences.rule_out(i, levels)
     labels = judge_labels(judge, page, sentences.ruled_out_in)
     found = {**sentences.described, **judge_services(judge, page), **labels, **rows.found, **sentences.found}
     # Where the page itself says it does not offer a level, a looser use of the same word on the

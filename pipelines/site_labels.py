@@ -490,6 +490,8 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
         context = _context(blocks, ranges, i)
         if any(declines(judge, b.text) for b in context if b.kind != "heading"):
             continue  # "We do not provide these levels of care": no series confirms it either
+        if any(judge.p["explainer"].search(b.text) for b in context):
+            continue  # "This guide explains the levels of care in Massachusetts": definitions
         labels.append((i, mentions, _label_confirmed(judge, blocks, i, context)))
     series: dict[tuple, list[bool]] = {}
     for i, _, confirmed in labels:
@@ -543,6 +545,25 @@ def _row_header(blocks: list[Block], i: int, width: int) -> str | None:
     while j > 0 and ROW_CELL in blocks[j - 1].text:
         j -= 1
     return blocks[j].text if j < i and len(blocks[j].text.split(ROW_CELL)) == width else None
+
+
+def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
+    """A card's badge that says its level is not offered now ("Opening 2026", "Paused", "Closed"):
+    a short block that is only a no_mark, naming no level. Its card's levels (from the heading
+    above it down to the badge) are ruled out there, by block."""
+    ruled: dict[int, set[str]] = {}
+    for i, block in enumerate(blocks):
+        mark = judge.p["no_mark"].match(block.text)
+        if (not mark or len(_WORD.findall(block.text)) > 4 or judge.mentions(block.text)
+                or block.text[mark.end():].strip(" .!)")):
+            continue
+        heading = next((j for j in range(i - 1, -1, -1) if blocks[j].kind == "heading"), None)
+        if heading is None:
+            continue
+        levels = {m.level for b in blocks[heading:i] for m in judge.mentions(b.text)}
+        for j in range(heading, i + 1):
+            ruled.setdefault(j, set()).update(levels)
+    return ruled
 
 
 def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:

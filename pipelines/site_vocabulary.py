@@ -74,6 +74,8 @@ KINDS = {
                           "program?); unless the answer says no, it states the level",
     "answer_yes": "at the start of the answer to an offer_question: yes",
     "answer_no": "at the start of the answer to an offer_question: no",
+    "explainer": "in a list's lead-in or a section's text: the section explains levels in general (This guide "
+                 "explains the levels of care), so the labels under it are no offer",
     "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
     "no_mark": "at the start of a table cell: the row's level is not offered (✗, No, Referral, Closed)",
     "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",

@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9 to 13 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9 to 14 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -260,3 +260,36 @@ def test_items_under_an_offer_heading_describing_levels_in_words_state_them(tmp_
     assert levels(tmp_path, hospital) == ["detox"]  # the setting of detox is no level of its own
     rhythm = "<main><h1>Counseling</h1><p>Most people come every week or every other week.</p></main>"
     assert levels(tmp_path, rhythm) == ["outpatient"]
+
+
+# --- batch 14 -------------------------------------------------------------------------------
+
+
+def test_a_guide_that_explains_levels_and_a_cards_opening_badge_state_nothing(tmp_path):
+    guide = ("<main><h1>Levels of care in Massachusetts</h1><p>This guide explains the levels of care in "
+             "Massachusetts. To see which ones we provide, visit Our Programs.</p><dl><dt>Acute Treatment Services "
+             "(ATS)</dt><dd>Medically monitored detox.</dd><dt>Outpatient counseling</dt><dd>Weekly.</dd></dl></main>")
+    assert levels(tmp_path, guide) == []
+    badge = ("<main><h1>Behavioral Health</h1><h2>Our behavioral health services</h2><h3>Outpatient Psychiatry</h3>"
+             "<ul><li>Therapists at our two clinics.</li></ul><h3>Partial Hospitalization Program</h3><ul><li>A weekday "
+             "day program for adults.</li><li>Opening 2026</li></ul></main>")
+    assert levels(tmp_path, badge) == ["outpatient"]
+
+
+def test_card_titles_set_apart_by_css_alone_are_words_of_their_own(tmp_path):
+    tiles = ("<main><h1>Home</h1><h2>Treatment Programs</h2><ul><li><a href='/rehab'><strong>Inpatient Rehab</strong>"
+             "<span>28 to 90 days living on our riverside campus.</span></a></li></ul></main>")
+    assert levels(tmp_path, tiles) == ["residential"]
+
+
+def test_weekly_sessions_with_the_programs_own_people_and_roman_level_numbers(tmp_path):
+    weekly = ("<main><h1>Family counseling</h1><h2>Outpatient counseling</h2><p>Weekly sessions with a licensed "
+              "therapist for anxiety and grief.</p></main>")
+    assert levels(tmp_path, weekly) == ["outpatient"]
+    same_team = "<main><h1>How it works</h1><p>When you finish, step down to weekly therapy with the same team.</p></main>"
+    assert levels(tmp_path, same_team) == ["outpatient"]
+    meet = "<main><h1>Welcome</h1><p>Most clients meet with us for weekly 50-minute sessions.</p></main>"
+    assert levels(tmp_path, meet) == ["outpatient"]
+    iowa = ("<main><h1>Services</h1><table><tr><th>Level</th><th>Offered</th></tr><tr><td>Level I Outpatient</td>"
+            "<td>Yes</td></tr><tr><td>Level II.5 Partial Hospitalization</td><td>Not offered</td></tr></table></main>")
+    assert levels(tmp_path, iowa) == ["outpatient"]
