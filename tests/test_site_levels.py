@@ -798,7 +798,9 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 12 (67 pages, tuned on): precision 98.9%, recall 92.2%" in out
     assert "batch 13 (67 pages, tuned on): precision 98.9%, recall 76.3%" in out
     assert "batch 14 (70 pages, tuned on): precision 98.9%, recall 83.5%" in out
-    assert out.count(", held out)") == 0
+    # The only pages held out are the tenth set's (batch 15, written blind), reported apart.
+    assert "batch 15 (68 pages, held out): precision 97.6%, recall 75.5%" in out
+    assert out.count(", held out)") == 1
 
 
 def test_the_third_set_written_blind_was_scored_once_then_tuned_on():
@@ -897,6 +899,19 @@ def test_the_ninth_set_written_blind_was_scored_once_then_tuned_on():
     total = bench.total(bench.evaluate(pages, bench.LABELLED_9)[0])
     assert (total.tp + total.fn, total.fp) == (103, 1)
     assert total.tp >= 86
+
+
+def test_the_tenth_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 15 (labelled_10) was written by a helper that had not seen the rules, while they were
+    tuned on batch 14, and scored once after that: 110 levels, 83 found, 2 wrongly (precision
+    97.6%, recall 75.5%; the rules of before batches 11 to 14 were tuned on: 98.7% / 69.1%).
+    Never tuned on: a rule that makes it better without a new held-out batch beside it would hide
+    how the rules generalize; one that makes it worse shows here."""
+    pages = bench.load_labels(bench.LABELLED_10)
+    assert len(pages) == 68 and all(p.held_out and p.batch == 15 for p in pages)
+    assert sum(1 for p in pages if not p.levels) == 18
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_10)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (110, 83, 2)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
