@@ -63,6 +63,8 @@ _DEFINITE_BEFORE = re.compile(r"\b(?:the|this|your|our|el|la|los|las|este|esta|s
                               r"(?:[\w’'-]+\s+){0,2}$", re.I)
 _OWN_PROGRAM = re.compile(r"\b(?:the|this|your|our|el|la|este|esta|su|nuestr[oa])\s+(?:[\w’'-]+\s+){0,2}?"
                           r"(?:program|programme|programa)\b", re.I)
+# A word that makes the number after it approximate ("about 20 hours a week"), at the end of a text.
+_APPROXIMATELY = re.compile(r"\b(?:about|around|approximately|roughly|nearly|almost|up\s+to|at\s+least)\s*$", re.I)
 # A sentence whose subject is the one of the sentence before it.
 _CONTINUES_SUBJECT = re.compile(r"(?:it|the\s+(?:center|centre|clinic|program|programme|agency|practice|hospital))\s", re.I)
 # Words that continue the reach of a possessive ("our detox, residential and IOP programs").
@@ -398,7 +400,9 @@ class _Judge:
         adults who need more than a weekly session: nine hours a week ..." is the program's own)."""
         if not m.self_stating or self.p["generic"].search(clause.sentence):
             return False
-        return not self.in_other_name(clause.sentence, m) and not self.blocked(pre.rsplit(":", 1)[-1])
+        # "about 20 hours a week" is a schedule told roughly, not a text about it
+        pre = _APPROXIMATELY.sub("", pre.rsplit(":", 1)[-1])
+        return not self.in_other_name(clause.sentence, m) and not self.blocked(pre)
 
     def local(self, clause: str) -> bool:
         """The clause limits what it says to one place ("at this location", "in Frisco"): a

@@ -575,6 +575,20 @@ def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:
     return bool(header and _negates_or_refers(judge, header))
 
 
+def _services_column(judge, blocks: list[Block], i: int, cells: list[str]) -> list[Mention]:
+    """In a table of the program's locations (its header's first cell "Location", "Office", …), the
+    levels listed in the column headed "Services" or "Programs" of row i ("Court Street Clinic | 61
+    Court St | Outpatient, intensive outpatient"). Offsets are the cell text's."""
+    header = _row_header(blocks, i, len(cells))
+    heads = header.split(ROW_CELL) if header else []
+    if not heads or not judge.p["location_word"].match(heads[0].strip().lower()):
+        return []
+    for head, cell in zip(heads[1:], cells[1:]):
+        if is_offer_heading(judge, head):
+            return listed_after_heading(judge, f"{head.strip()}: {cell.strip()}")
+    return []
+
+
 def judge_rows(judge, page: Page) -> RowVerdicts:
     """Table rows whose first cells name a level and whose later cells mark it offered or not."""
     result = RowVerdicts()
@@ -583,6 +597,9 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
         cells = block.text.split(ROW_CELL)
         if len(cells) < 2:
             continue
+        for m in _services_column(judge, blocks, i, cells):
+            result.found.setdefault(m.level, Finding(m.level, quote(f"{_row_header(blocks, i, len(cells))} … {block.text}"),
+                                                     page.url))
         first = next((k for k, cell in enumerate(cells) if judge.mentions(cell)), None)
         # A level in the second cell is the row's only when the first is no name of its own
         # ("2.1 | IOP | ✓", not "Southeast Iowa Behavioral Health | IOP | (319) 555-0183").

@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9 to 14 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9 to 15 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -208,7 +208,8 @@ def test_level_headings_on_the_home_page_and_weekly_sessions_described_on_a_card
             "<h3>Adult Acute Inpatient</h3><p>Short-term hospital care.</p><h3>Senior Intensive Outpatient</h3>"
             "<p>Group therapy three mornings a week.</p></main>")
     assert saved_page_levels(tmp_path, home, url="https://www.juniperridge.example/") == ["inpatient", "iop"]
-    assert levels(tmp_path, home) == []  # the same columns on an inner page need the program's voice
+    # The same columns on a page whose address names no offerings need the program's voice.
+    assert saved_page_levels(tmp_path, home, url="https://www.juniperridge.example/about/") == []
     cards = ("<main><h1>Home</h1><h2>Two ways to work with us</h2><h4>Virtual Intensive Outpatient (IOP)</h4>"
              "<p>Twelve hours a week.</p><h4>Individual Counseling</h4><p>A 50-minute session every week with a "
              "licensed counselor.</p><h4>Outpatient</h4><p>Continuing care after IOP.</p></main>")
@@ -293,3 +294,28 @@ def test_weekly_sessions_with_the_programs_own_people_and_roman_level_numbers(tm
     iowa = ("<main><h1>Services</h1><table><tr><th>Level</th><th>Offered</th></tr><tr><td>Level I Outpatient</td>"
             "<td>Yes</td></tr><tr><td>Level II.5 Partial Hospitalization</td><td>Not offered</td></tr></table></main>")
     assert levels(tmp_path, iowa) == ["outpatient"]
+
+
+# --- batch 15 -------------------------------------------------------------------------------
+
+
+def test_state_licence_names_of_levels(tmp_path):
+    pa = ("<main><h1>Levels of care at Juniper Ridge</h1><ul><li>Inpatient Non-Hospital Detoxification (ASAM 3.7-WM)"
+          "</li><li>Inpatient Non-Hospital Treatment – short term (ASAM 3.5)</li></ul></main>")
+    assert levels(tmp_path, pa) == ["detox", "residential"]
+    ny = ("<main><h1>Services</h1><h2>Our OASAS-certified services</h2><ul><li>Part 822 Outpatient Clinic</li>"
+          "<li>Part 820 Residential Services</li></ul></main>")
+    assert levels(tmp_path, ny) == ["outpatient", "residential"]
+
+
+def test_a_locations_tables_services_column_and_described_rhythms_state_levels(tmp_path):
+    table = ("<main><h1>Locations</h1><table><tr><th>Location</th><th>Address</th><th>Services</th></tr>"
+             "<tr><td>Court Street Clinic</td><td>61 Court St</td><td>Outpatient, intensive outpatient</td></tr>"
+             "</table></main>")
+    assert levels(tmp_path, table) == ["iop", "outpatient"]
+    rough = ("<main><h1>Programs</h1><p>Day treatment meets Monday to Friday, 8:30 a.m. to 1:30 p.m., about 20 hours "
+             "a week.</p></main>")
+    assert levels(tmp_path, rough) == ["php"]
+    house = ("<main><h1>Our Program</h1><p>Women live at Juniper House with their children for about 90 days.</p>"
+             "<p>After graduation, women continue in weekly aftercare groups with us.</p></main>")
+    assert levels(tmp_path, house) == ["outpatient", "residential"]
