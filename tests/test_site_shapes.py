@@ -1,4 +1,4 @@
-"""Page shapes of the blind batches 9 to 15 that the reader and the judge now handle, each on a
+"""Page shapes of the blind batches 9 to 16 that the reader and the judge now handle, each on a
 small page: CMS chrome and content wrappers, hidden accordion answers, tab buttons, tables of
 other organisations, and sentences that carry their subject over."""
 from tests.support import saved_page_levels
@@ -319,3 +319,26 @@ def test_a_locations_tables_services_column_and_described_rhythms_state_levels(t
     house = ("<main><h1>Our Program</h1><p>Women live at Juniper House with their children for about 90 days.</p>"
              "<p>After graduation, women continue in weekly aftercare groups with us.</p></main>")
     assert levels(tmp_path, house) == ["outpatient", "residential"]
+
+
+# --- batch 16 -------------------------------------------------------------------------------
+
+
+def test_contracted_providers_and_a_program_being_built_are_no_offer(tmp_path):
+    county = ("<main><h1>Substance use services</h1><p>Residential treatment and withdrawal management are available "
+              "through our contracted providers.</p></main>")
+    assert levels(tmp_path, county) == []
+    building = ("<main><h1>Coming spring 2027</h1><p>We are building a day treatment program in our new clinic, five "
+                "days a week.</p></main>")
+    assert levels(tmp_path, building) == []
+
+
+def test_a_practice_that_sees_its_clients_weekly_and_a_spanish_card_of_weekly_sessions(tmp_path):
+    solo = ("<main><h1>Flathead Counseling</h1><p>I see adults and couples for weekly 50-minute sessions in my office "
+            "or by telehealth.</p></main>")
+    assert levels(tmp_path, solo) == ["outpatient"]
+    rhythm = "<main><h1>Counseling</h1><p>We see clients every week or every other week in our office.</p></main>"
+    assert levels(tmp_path, rhythm) == ["outpatient"]
+    cards = ("<main><h1>Nuestros servicios</h1><h4>Programa intensivo ambulatorio</h4><p>Tres tardes por semana.</p>"
+             "<h4>Terapia individual y familiar</h4><p>Sesiones semanales de 50 minutos, en persona o por video.</p></main>")
+    assert levels(tmp_path, cards) == ["iop", "outpatient"]
