@@ -240,7 +240,6 @@ def _write(feeds, temp_path, reference, quiet, previous: Path | None, site_rows:
         return _write_with(workers, feeds, temp_path, reference, quiet, previous, site_rows)
 
 
-CHUNK = 500  # programs per worker task
 BLOCK_BYTES = 1 << 20  # feed bytes per worker task (some 500 listings): whole lines, read by the worker
 
 

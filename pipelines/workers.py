@@ -70,15 +70,3 @@ def _worker_start() -> None:
     """Ctrl-C is the build's to handle: it stops the pool. (A worker whose build is killed
     outright exits by itself: its end of the task pipe closes.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def chunked(iterable, size: int):
-    """Lists of up to `size` items of the iterable."""
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -188,7 +188,8 @@ def test_worker_processes_change_nothing_in_the_database(houston_dallas_feed, tm
     with 3 workers, and with none, the database is the same, row for row."""
     import pipelines.build
 
-    monkeypatch.setattr(pipelines.build, "CHUNK", 37)  # many chunks in flight, back in order
+    # Many runs of programs in flight, back in order, a program's listings cut across fetches.
+    monkeypatch.setattr(pipelines.build, "CHUNK_LISTINGS", 3)
     monkeypatch.setattr(pipelines.build, "BLOCK_BYTES", 40_000)  # and many blocks of the feed
     databases, programs = {}, {}
     for workers in ("1", "3"):
