@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import extruct
 from extruct.jsonld import JsonLdExtractor
@@ -139,6 +140,8 @@ _EDGE_BETWEEN_WORDS = re.compile(r"(?<=[a-z])\x00+(?=[A-Z])|(?<=[A-Za-z])\x00+(?
 
 
 def _edges_spaced(text: str) -> str:
+    if INLINE_EDGE not in text:
+        return text
     return _EDGE_BETWEEN_WORDS.sub(" ", text).replace(INLINE_EDGE, "")
 
 
@@ -183,11 +186,12 @@ def _holds_tabs(el) -> bool:
         'or @data-bs-toggle="pill"]'))
 
 
-def _name_bits(name: str) -> set[str]:
+@lru_cache(maxsize=8192)  # a site's class names repeat on every element and page
+def _name_bits(name: str) -> frozenset[str]:
     """The words of a class or id name, lower-cased, a numbered copy's number and a short form
     read as the word ("section-ftr01": section, footer)."""
     bits = {re.sub(r"\d+$", "", bit.lower()) for bit in re.split(r"[-_]+|(?<=[a-z])(?=[A-Z])", name) if bit}
-    return {SHORT_FORMS.get(bit, bit) for bit in bits if bit}
+    return frozenset(SHORT_FORMS.get(bit, bit) for bit in bits if bit)
 
 
 def _furniture_class(el) -> str | None:
@@ -260,6 +264,8 @@ class _Collector:
             self.buf.append(text)
 
     def flush(self) -> None:
+        if not self.buf:
+            return
         text = re.sub(r"(?:\s*\|\s*)+", " | ", _norm(_edges_spaced("".join(self.buf)))).strip(" |")
         self.buf.clear()
         if not text or not re.search(r"\w", text):
@@ -448,9 +454,9 @@ def _disclosed(tree) -> frozenset:
             target = el.get("data-bs-target") or el.get("data-target") or el.get("href") or ""
             if target.startswith("#") and len(target) > 1:
                 ids.add(target[1:])
-    parts = [el for el in tree.xpath("//*[@id]") if el.get("id") in ids]
-    linked = {a.get("href")[1:] for a in tree.xpath('//a[starts-with(@href, "#")]') if len(a.get("href")) > 1}
-    parts += [el for el in tree.xpath("//*[@id]") if el.get("id") in linked and _class_bits(el) & PANE_PARTS]
+    linked = {a.get("href")[1:] for a in tree.xpath('//a[starts-with(@href, "#")]')}
+    parts = [el for el in tree.xpath("//*[@id]")
+             if el.get("id") in ids or (el.get("id") in linked and _class_bits(el) & PANE_PARTS)]
     for control in tree.xpath("//*[@aria-expanded]"):
         if _inside_content(control):
             part = _toggled_sibling(control)
@@ -458,8 +464,10 @@ def _disclosed(tree) -> frozenset:
                 parts.append(part)
     # A hidden accordion or tab pane of the page's content, whatever opens it (Brizy's
     # brz-accordion__content after a data-collapsible title), unless also named as furniture.
-    parts += [el for el in tree.xpath("//*[@class][@hidden or @aria-hidden or @style]")
-              if _hidden(el) and _class_bits(el) & PANE_PARTS and not _class_bits(el) & FURNITURE_PARTS]
+    for el in tree.xpath("//*[@class][@hidden or @aria-hidden or @style]"):
+        bits = _class_bits(el)
+        if bits & PANE_PARTS and not bits & FURNITURE_PARTS and _hidden(el):
+            parts.append(el)
     return frozenset(parts)
 
 

@@ -20,11 +20,19 @@ A label counts when
 - or its section has the program speaking of itself ("we", "our"), as before;
 and not when its section declines something ("We do not provide these levels of care"), a
 sentence of the section rules the level out, or the label itself negates or refers.
+A list item under a heading or lead-in of the program's offerings may also open with a level's
+name and a comma ("Outpatient detox, with a physician checking on you daily") or describe the
+offerings in words ("Substance use treatment – outpatient counseling and an adult IOP"). A series
+of level headings on the site's home page (its cards or columns) is its offer. No label counts in
+a section that explains levels in general (an explainer phrase: "This guide explains the levels
+of care"), and a card's badge ("Opening 2026", "Paused") rules its level out.
 A table row counts by its marks: a level in the first cells and ✓/Yes/Enrolling in a later one;
-✗/No/Referral/Closed there says the program does not offer it. A row whose first cell is a level's
-name and whose later cells describe it in words is a label ("Outpatient | 1 | One or two sessions a
-week"). A card of a series of level cards may describe its level rather than name it ("Therapy" /
-"Weekly · 50 minutes": outpatient care, a described_level phrase of the data).
+✗/No/Referral/Closed there says the program does not offer it, and no row under a header that
+refers ("If you need | Where people often go") is the program's. In a table of the program's
+locations, the levels listed in its "Services" column are offered there. A row whose first cell
+is a level's name and whose later cells describe it in words is a label ("Outpatient | 1 | One or
+two sessions a week"). A card of a series of level cards may describe its level rather than name
+it ("Therapy" / "Weekly · 50 minutes": outpatient care, a described_level phrase of the data).
 """
 from __future__ import annotations
 
@@ -165,6 +173,20 @@ def tagline_mentions(judge, text: str) -> list[Mention]:
     if judge.mentions(rest) or _negates_or_refers(judge, rest) or judge.p["tagline_stop"].search(rest):
         return []
     return label_mentions(judge, match.group("term"))
+
+
+def _label_in_words(judge, blocks: list[Block], i: int) -> list[Mention]:
+    """A heading, lede or list item that names levels with more than their names: a tagline (a
+    lede's is its first sentence: "Outpatient counseling and an evening IOP for adults, Tuesday to
+    Thursday. Medicaid accepted."), a card that describes its level, or a list item that opens with
+    a level's name or describes the program's offerings in words."""
+    block = blocks[i]
+    if not (block.kind in ("heading", "item") or _is_lede(blocks, i)):
+        return []
+    found = tagline_mentions(judge, split_sentences(block.text)[0]) or _described_card(judge, blocks, i)
+    if found or block.kind != "item":
+        return found
+    return _item_term(judge, block.text) or _offer_list_item(judge, blocks, i)
 
 
 def _item_term(judge, text: str) -> list[Mention]:
@@ -476,13 +498,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     ranges = _sections(blocks)
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
-        mentions = label_mentions(judge, block.text)
-        if not mentions and (block.kind in ("heading", "item") or _is_lede(blocks, i)):
-            # A lede's tagline is its first sentence ("Outpatient counseling and an evening IOP
-            # for adults, Tuesday to Thursday. Medicaid accepted.").
-            mentions = (tagline_mentions(judge, split_sentences(block.text)[0]) or _described_card(judge, blocks, i)
-                        or (_item_term(judge, block.text) or _offer_list_item(judge, blocks, i)
-                            if block.kind == "item" else []))
+        mentions = label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
         if _under_referring_header(judge, blocks, i):
@@ -598,8 +614,8 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
         if len(cells) < 2:
             continue
         for m in _services_column(judge, blocks, i, cells):
-            result.found.setdefault(m.level, Finding(m.level, quote(f"{_row_header(blocks, i, len(cells))} … {block.text}"),
-                                                     page.url))
+            text = f"{_row_header(blocks, i, len(cells))} … {block.text}"
+            result.found.setdefault(m.level, Finding(m.level, quote(text), page.url))
         first = next((k for k, cell in enumerate(cells) if judge.mentions(cell)), None)
         # A level in the second cell is the row's only when the first is no name of its own
         # ("2.1 | IOP | ✓", not "Southeast Iowa Behavioral Health | IOP | (319) 555-0183").
