@@ -25,6 +25,8 @@ class Sample:
     lat: float
     lon: float
     ids: list[str]
+    commonest_level: str  # the care level most programs list (outpatient)
+    commonest_programs: int
 
 
 def sample(db: Path, seed: int = 1, programs: int = 30) -> Sample:
@@ -39,8 +41,10 @@ def sample(db: Path, seed: int = 1, programs: int = 30) -> Sample:
     offsets = sorted(rng.sample(range(count), min(programs, count)))
     ids = [conn.execute("select id from programs order by id limit 1 offset ?", (o,)).fetchone()[0] for o in offsets]
     rng.shuffle(ids)
+    level, listed = conn.execute("select value, count(*) as n from program_facet_values where facet = 'care_levels' "
+                                 "group by value order by n desc, value limit 1").fetchone()
     conn.close()
-    return Sample(city, state, n, lat, lon, ids)
+    return Sample(city, state, n, lat, lon, ids, level, listed)
 
 
 def choose_pages(db: Path, seed: int = 1) -> list[Page]:
@@ -71,8 +75,12 @@ def choose_pages(db: Path, seed: int = 1) -> list[Page]:
              ["/find?" + urlencode({"near": f"{s.city}, {s.state}", "miles": 50, "q": "iop"})]),
         Page("national-iop", "(extra) the national IOP list the home page links to, JSON with the configured facets",
              ["/programs/programs.json?care_levels__arraycontains=iop"]),
+        Page("national-commonest", f"(extra) the national list of the care level most programs list "
+             f"({s.commonest_level}, {s.commonest_programs:,} programs), JSON with the configured facets",
+             [f"/programs/programs.json?care_levels__arraycontains={s.commonest_level}"]),
     ]
 
 
 # The table pages whose facets can time out.
-FACETED = ("city-json", "city-html", "national", "national-array", "search-table", "national-iop")
+FACETED = ("city-json", "city-html", "national", "national-array", "search-table", "national-iop",
+           "national-commonest")

@@ -30,7 +30,7 @@ from datasette.database import QueryInterrupted
 from datasette.utils import path_with_added_args, path_with_removed_args, tilde_decode
 
 from common.vocab import FACET_ARRAYS
-from plugins import array_filter, value_sets
+from plugins import array_filter, column_facets, value_sets
 
 array_filter.install()
 
@@ -227,6 +227,17 @@ async def has_index(datasette, database: str) -> bool:
     return known
 
 
+def _in_memory(datasette, database: str, query_string: str):
+    """((bitmaps, filters) or None, name_order) of a page already known to be array filters only:
+    a first page whose facets the build's bitmaps can count once they are read, and whether its
+    rows are best read in name order (plugins/column_facets.py)."""
+    filters = array_filters_only(query_string)
+    sets = value_sets.ready(datasette.databases[database]) if filters else None
+    if sets is None:
+        return None, False
+    return (sets, filters), column_facets.walks_name_index(datasette, database, query_string, sets, filters)
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     """Datasette's array facet over the programs table parses every row's JSON and times out
@@ -244,12 +255,17 @@ def asgi_wrapper(datasette):
                 scope = dict(scope, query_string=array_facets_to_values(scope["query_string"]))
             # Beside another filter (a city, a search) SQLite starts from that one's index and reads the
             # JSON of a few rows: listing every program of the value nationally would cost more.
-            indexed = await has_index(datasette, tilde_decode(table.group(1))) and bool(
-                array_filters_only(scope.get("query_string", b"").decode("latin-1"), paging=True))
-            token = array_filter.indexed.set(indexed)
+            database = tilde_decode(table.group(1))
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            indexed = await has_index(datasette, database) and bool(array_filters_only(query_string, paging=True))
+            in_memory, name_order = _in_memory(datasette, database, query_string) if indexed else (None, False)
+            tokens = [(array_filter.indexed, array_filter.indexed.set(indexed)),
+                      (array_filter.in_memory, array_filter.in_memory.set(in_memory)),
+                      (array_filter.name_order, array_filter.name_order.set(name_order))]
             try:
                 await app(scope, receive, send)
             finally:
-                array_filter.indexed.reset(token)
+                for variable, token in tokens:
+                    variable.reset(token)
         return programs_array_facets_from_index
     return wrap

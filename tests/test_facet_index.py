@@ -170,3 +170,92 @@ def test_the_values_facets_links_are_datasettes_own(settings):
                 for key in ("payment__arraycontains", "languages__arraycontains"):
                     expected = ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {key: value})))
                     assert links.added(key, value) == expected, (settings, path, query, value)
+
+
+def without_where(value):
+    """A page's facet entries with the `_where=1` of Datasette's own page taken out of their links."""
+    if isinstance(value, dict):
+        return {key: without_where(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_where(item) for item in value]
+    return value.replace("&_where=1", "").replace("_where=1&", "") if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("filters, size", [
+    ({"care_levels__arraycontains": "outpatient"}, "50"),  # 37% of the programs: read in name order
+    ({"care_levels__arraycontains": "iop"}, "5"),
+    ({"care_levels_any__arraycontains": "residential", "payment__arraycontains": "Medicaid"}, "3"),
+    ({"languages__arraycontains": "Spanish"}, "50"),
+])
+async def test_column_facets_from_memory_and_rows_in_name_order_are_datasettes_own(built_db, filters, size,
+                                                                                   monkeypatch):
+    """plugins/column_facets.py: `city` and `telehealth` counted from the bitmaps (their values, counts,
+    order, labels and links as Datasette's ColumnFacet gives them), and the rows read by walking the
+    name index where that reads fewer rows: the same rows in the same order as Datasette's own page."""
+    ds = await fresh(built_db)
+    sets = await bitmaps_read(ds)
+    counted = []
+    real = value_sets.ValueSets.column_counts
+    monkeypatch.setattr(value_sets.ValueSets, "column_counts",
+                        lambda self, *args: counted.append(args[1]) or real(self, *args))
+    indexed = await assert_same_as_datasettes_sized(ds, filters, size)
+    assert sorted(counted) == ["city", "telehealth"]
+    share = sets.count([(key.split("__")[0], value) for key, value in filters.items()]) / sets.programs
+    assert share > 0
+    assert ("likelihood(" in indexed["query"]["sql"]) == (share >= ((int(size) + 1) / sets.programs) ** 0.5)
+
+
+async def assert_same_as_datasettes_sized(ds, filters: dict, size: str) -> dict:
+    indexed, own = await page(ds, filters, _size=size), await page(ds, filters, _size=size, _where="1")
+    assert "json_each" in own["query"]["sql"] and "program_facet_values" in indexed["query"]["sql"]
+    assert indexed["rows"] == own["rows"] and indexed["filtered_table_rows_count"] == own["filtered_table_rows_count"]
+    assert indexed["facet_results"] == without_where(own["facet_results"])
+    assert indexed["next"] == own["next"]
+    return indexed
+
+
+async def test_a_common_level_is_read_in_name_order_and_a_rare_value_is_not(built_db):
+    """The walk reads about size / share rows; the other plan sorts share x programs."""
+    ds = await fresh(built_db)
+    sets = await bitmaps_read(ds)
+    (common, many), *_, (rare, few) = sets.counts([], "care_levels")
+    assert many / sets.programs >= (11 / sets.programs) ** 0.5 > few / sets.programs > 0, (many, few)
+    listed = await page(ds, {"care_levels__arraycontains": common}, _size="10")
+    assert "likelihood(" in listed["query"]["sql"] and len(listed["rows"]) == 10
+    seldom = await page(ds, {"care_levels__arraycontains": rare}, _size="10")
+    assert "likelihood(" not in seldom["query"]["sql"] and len(seldom["rows"]) == min(10, few)
+
+
+@pytest.mark.parametrize("more", [
+    {"_sort": "city"}, {"_sort_desc": "service_count"},  # another order: the name index does not help
+    {"_facet": "state"},  # a column facet the bitmaps did not read: Datasette's SQL facet runs
+    {"_facet_date": "first_seen"},
+])
+async def test_a_page_with_an_sql_facet_or_another_order_keeps_sqlites_own_plan(built_db, more):
+    """likelihood() makes the `is not null` plans of SQL facets go wrong (a city index range scan):
+    it is written only where no such facet runs and rows are in name order."""
+    ds = await fresh(built_db)
+    await bitmaps_read(ds)
+    data = await page(ds, {"care_levels__arraycontains": "outpatient"}, _size="50", **more)
+    assert "likelihood(" not in data["query"]["sql"] and data["rows"]
+    own = await page(ds, {"care_levels__arraycontains": "outpatient"}, _size="50", _where="1", **more)
+    assert data["rows"] == own["rows"]
+    assert data["facet_results"] == without_where(own["facet_results"])
+
+
+def test_column_counts_are_sqls_group_by_at_any_limit(built_db):
+    """ValueSets.column_counts against Datasette's column facet SQL (nulls left out, most first, then by
+    value), whole and cut at small limits where counts tie."""
+    conn = sqlite3.connect(f"file:{built_db}?immutable=1", uri=True)
+    sets = value_sets.ValueSets.read(conn, ("city", "telehealth", "no_such_column"))
+    assert set(sets.columns) == {"city", "telehealth"}
+    for filters in ([("care_levels", "iop")], [("care_levels_any", "residential"), ("payment", "Medicaid")]):
+        where = " and ".join(f"exists (select 1 from json_each(p.[{c}]) f where f.value = ?)" for c, _ in filters)
+        for column in ("city", "telehealth"):
+            for limit in (1, 3, 7, 31, 10_000):
+                expected = conn.execute(
+                    f"select [{column}] as value, count(*) as n from programs p where {where} and [{column}] is not null "
+                    f"group by [{column}] order by n desc, value limit {limit}", [v for _, v in filters]).fetchall()
+                assert sets.column_counts(filters, column, limit) == expected, (filters, column, limit)
+    assert sets.column_counts([("care_levels", "iop")], "state", 5) is None
+    conn.close()
