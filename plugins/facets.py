@@ -227,15 +227,23 @@ async def has_index(datasette, database: str) -> bool:
     return known
 
 
-def _in_memory(datasette, database: str, query_string: str):
-    """((bitmaps, filters) or None, name_order) of a page already known to be array filters only:
-    a first page whose facets the build's bitmaps can count once they are read, and whether its
-    rows are best read in name order (plugins/column_facets.py)."""
-    filters = array_filters_only(query_string)
-    sets = value_sets.ready(datasette.databases[database]) if filters else None
+def _unfiltered(query_string: str) -> bool:
+    """A first page of the whole programs table: no argument but how it is shown."""
+    return all(key in PRESENTATION_ARGS for key, _ in parse_qsl(query_string, keep_blank_values=True))
+
+
+async def _in_memory(datasette, database: str, query_string: str):
+    """((bitmaps, filters) or None, name_order): a first page of the whole table or of array filters
+    only, whose column facets the build's bitmaps count once they are read, and whether its rows
+    are best read in name order (plugins/column_facets.py)."""
+    filters = [] if _unfiltered(query_string) else array_filters_only(query_string)
+    if filters is None or not await has_index(datasette, database):
+        return None, False
+    sets = value_sets.ready(datasette.databases[database])
     if sets is None:
         return None, False
-    return (sets, filters), column_facets.walks_name_index(datasette, database, query_string, sets, filters)
+    name_order = bool(filters) and column_facets.walks_name_index(datasette, database, query_string, sets, filters)
+    return (sets, filters), name_order
 
 
 @hookimpl
@@ -258,7 +266,7 @@ def asgi_wrapper(datasette):
             database = tilde_decode(table.group(1))
             query_string = scope.get("query_string", b"").decode("latin-1")
             indexed = await has_index(datasette, database) and bool(array_filters_only(query_string, paging=True))
-            in_memory, name_order = _in_memory(datasette, database, query_string) if indexed else (None, False)
+            in_memory, name_order = await _in_memory(datasette, database, query_string)
             tokens = [(array_filter.indexed, array_filter.indexed.set(indexed)),
                       (array_filter.in_memory, array_filter.in_memory.set(in_memory)),
                       (array_filter.name_order, array_filter.name_order.set(name_order))]

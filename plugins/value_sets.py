@@ -40,6 +40,7 @@ class ValueSets:
                  columns: dict[str, list] | None = None, programs: int = 0):
         self.bits, self.members, self.columns = bits, members or {}, columns or {}
         self.programs = programs
+        self._whole: dict[str, Counter] = {}
         self.by_column: dict[str, list[tuple[str, int]]] = {}
         for (column, value), programs_of in sorted(bits.items()):
             self.by_column.setdefault(column, []).append((value, programs_of))
@@ -99,8 +100,11 @@ class ValueSets:
         values = self.columns.get(column)
         if values is None:
             return None
-        counted = Counter(map(values.__getitem__, self._positions(filters)))
-        counted.pop(None, None)
+        if filters:
+            counted = Counter(map(values.__getitem__, self._positions(filters)))
+        else:  # the whole table (the national facets page): counted once
+            counted = self._whole.get(column) or self._whole.setdefault(column, Counter(values))
+        counted = {value: count for value, count in counted.items() if value is not None}
         if len(counted) > limit:  # only the values that can be among the first `limit` are sorted
             least = heapq.nlargest(limit, counted.values())[-1]
             counted = {value: count for value, count in counted.items() if count >= least}

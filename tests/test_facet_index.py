@@ -259,3 +259,20 @@ def test_column_counts_are_sqls_group_by_at_any_limit(built_db):
                 assert sets.column_counts(filters, column, limit) == expected, (filters, column, limit)
     assert sets.column_counts([("care_levels", "iop")], "state", 5) is None
     conn.close()
+
+
+@pytest.mark.parametrize("more", [{"_size": "0"}, {"_size": "5"}, {"_size": "5", "_facet": "telehealth"}])
+async def test_the_whole_tables_column_facets_from_memory_are_datasettes_own(built_db, more, monkeypatch):
+    """The national facets page (no filter): `city` and `telehealth` counted once from the bitmaps'
+    columns, as Datasette's SQL counts them on the same page with `_where=1`."""
+    ds = await fresh(built_db)
+    await bitmaps_read(ds)
+    counted = []
+    real = value_sets.ValueSets.column_counts
+    monkeypatch.setattr(value_sets.ValueSets, "column_counts",
+                        lambda self, *args: counted.append(args[:2]) or real(self, *args))
+    whole, own = await page(ds, {}, **more), await page(ds, {}, _where="1", **more)
+    assert {(tuple(filters), column) for filters, column in counted} == {((), "city"), ((), "telehealth")}
+    assert whole["rows"] == own["rows"] and whole["filtered_table_rows_count"] == own["filtered_table_rows_count"]
+    assert whole["facet_results"] == without_where(own["facet_results"])
+    assert whole["facet_results"]["city"]["results"][0]["count"] > 1
