@@ -395,10 +395,12 @@ class _Judge:
 
     def self_stated(self, clause: Clause, m: Mention, pre: str) -> bool:
         """A self-describing mention ("Men live on the ranch for 60 days", a schedule of nine hours
-        a week) states its level unless the sentence speaks in general ("IOPs typically meet ..."),
+        a week) states its level unless the sentence speaks in general ("IOPs typically meet ...",
+        not in the program's own voice),
         it is part of another's name, or a blocker stands before it after the last colon ("For
         adults who need more than a weekly session: nine hours a week ..." is the program's own)."""
-        if not m.self_stating or self.p["generic"].search(clause.sentence):
+        # "I see clients ..., usually every week": a generic word in the program's own voice is its habit.
+        if not m.self_stating or (self.p["generic"].search(clause.sentence) and not self.speaks(clause.masked)):
             return False
         # "about 20 hours a week" is a schedule told roughly, not a text about it
         pre = _APPROXIMATELY.sub("", pre.rsplit(":", 1)[-1])
@@ -544,10 +546,16 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
     (or heading, list item, table row or schema.org service) that states it and the page URL. A
     blog-like page states none."""
-    if page.is_blog_like:
-        return []
     judge = _Judge(page, voc or load_vocabulary())
     sentences = _judge_sentences(judge, page)
+    if page.is_blog_like:
+        # A post, news item or job ad states what the program says in its own voice it offers now,
+        # in a sentence; a level its headings say has ended, paused or is still to come does not
+        # count ("Why we ended our evening IOP pilot"). Its headings and lists are not labels.
+        ruled_out = sentences.denied.union(*(levels for i, levels in sentences.ruled_out_in.items()
+                                             if page.blocks[i].kind == "heading"))
+        return [sentences.found[level] for level in vocab.care_levels()
+                if level in sentences.found and level not in ruled_out]
     rows = judge_rows(judge, page)
     for i, levels in rows.ruled_out_in.items():
         # A row marked Referral denies its level unless another row of the level is marked offered

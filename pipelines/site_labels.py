@@ -335,14 +335,23 @@ def own_voice(judge, text: str) -> bool:
 def declines(judge, text: str) -> bool:
     """A sentence where the program (or "this program") says it does not offer, or sends
     elsewhere, care it does not name ("We do not provide these levels of care"; not "we do not
-    offer weekly therapy")."""
+    offer weekly therapy", nor "Levels of care we provide and arrange", which offers first)."""
+    denied_before = False
     for sentence in split_sentences(text):
         masked = judge.mask(sentence)
-        if judge.mentions(sentence) or not (judge.speaks(masked) or judge.p["subject"].search(masked)):
+        # After a sentence denying named levels ("We do not offer partial hospitalization or
+        # detox."), "If you need either, we will help you find a program" sends elsewhere for those.
+        follows_denial = denied_before
+        denied_before = bool(judge.mentions(sentence)) and bool(judge.p["negation"].search(masked))
+        if judge.mentions(sentence) or follows_denial or not (judge.speaks(masked) or judge.p["subject"].search(masked)):
             continue
         if not judge.p["program_heading"].search(masked):
             continue
-        if judge.p["referral"].search(masked) or judge.p["negation"].search(masked):
+        if judge.p["negation"].search(masked):
+            return True
+        # "Levels of care we provide and arrange": what it gives and what it refers, said together.
+        referral = judge.p["referral"].search(masked)
+        if referral and not judge.p["offer_verb"].search(masked[:referral.start()]):
             return True
     return False
 
@@ -501,7 +510,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
         mentions = label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
-        if _under_referring_header(judge, blocks, i):
+        if _under_referring_header(judge, blocks, i) or _after_contact_line(blocks, i):
             continue
         context = _context(blocks, ranges, i)
         if any(declines(judge, b.text) for b in context if b.kind != "heading"):
@@ -531,6 +540,27 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             if m.level not in ruled_out:
                 found.setdefault(m.level, Finding(m.level, quote(_label_quote(blocks, i)), page.url))
     return found
+
+
+# A site's address or phone line: "Kaskaskia Recovery · 410 W Gallatin St, Vandalia, IL 62471 · (618) 555-0175".
+_CONTACT_LINE = re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|\(\d{3}\)\s*\d{3}-\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4}\b")
+
+
+def _after_contact_line(blocks: list[Block], i: int) -> bool:
+    """A line of level names just under the site's address or phone line, not a heading: the
+    footer of a page builder that marks no footer ("… Vandalia, IL 62471 · (618) 555-0175" /
+    "Detox · Residential · Outpatient · IOP"), which repeats the menu. Not a location's card,
+    whose address sits under the location's heading ("Lubbock" / "9 Quaker Ave, …" / "Residential
+    treatment · Medical detox")."""
+    def contact(block: Block) -> bool:
+        return block.kind != "heading" and len(_WORD.findall(block.text)) <= 25 and bool(_CONTACT_LINE.search(block.text))
+
+    if blocks[i].kind == "heading" or i < 2 or not contact(blocks[i - 1]):
+        return False
+    j = i - 1
+    while j >= 0 and contact(blocks[j]):  # the address, then the phone, …
+        j -= 1
+    return j >= 0 and blocks[j].kind != "heading"
 
 
 def _context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:
@@ -569,9 +599,7 @@ def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
     above it down to the badge) are ruled out there, by block."""
     ruled: dict[int, set[str]] = {}
     for i, block in enumerate(blocks):
-        mark = judge.p["no_mark"].match(block.text)
-        if (not mark or len(_WORD.findall(block.text)) > 4 or judge.mentions(block.text)
-                or block.text[mark.end():].strip(" .!)")):
+        if not (_is_badge(judge, block.text) or (_is_lede(blocks, i) and _opens_with_badge(judge, block.text))):
             continue
         heading = next((j for j in range(i - 1, -1, -1) if blocks[j].kind == "heading"), None)
         if heading is None:
@@ -580,6 +608,24 @@ def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
         for j in range(heading, i + 1):
             ruled.setdefault(j, set()).update(levels)
     return ruled
+
+
+_BADGE_TAIL = re.compile(r"(?:\s*(?:here|now|yet|currently|at\s+this\s+(?:location|site|time)|aqu[ií]|todav[ií]a))?[\s.!)]*\Z", re.I)
+
+
+def _is_badge(judge, text: str) -> bool:
+    """A short text that is only a no_mark, naming no level: "Opening 2026", "Paused", "Closed",
+    "Not offered here"."""
+    mark = judge.p["no_mark"].match(text)
+    return bool(mark and len(_WORD.findall(text)) <= 4 and not judge.mentions(text)
+                and _BADGE_TAIL.match(text, mark.end()))
+
+
+def _opens_with_badge(judge, text: str) -> bool:
+    """A card's line that opens with its badge, as a sentence or before a colon: "Not offered here.
+    We work closely with …", "Próximamente: abriremos un programa de día …"."""
+    first = split_sentences(text)[0] if text.strip() else ""
+    return _is_badge(judge, first.split(":", 1)[0].strip())
 
 
 def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:

@@ -223,9 +223,35 @@ def test_a_layout_wrapper_named_like_furniture_is_still_read():
     (URL, html("<p>Our IOP meets three evenings a week.</p>",
                head='<meta property="article:published_time" content="2023-04-11T09:00:00+00:00">')),
 ])
-def test_blog_like_pages_state_no_levels(url, page):
+def test_blog_like_pages_state_what_the_program_says_it_offers_in_a_sentence(url, page):
+    """A post, news item or job ad is read for the program's own sentences ("Our IOP meets three
+    evenings a week", "We are hiring for our IOP"), as the blind batches 16-18 label them."""
     assert page_of(feed_item(page, url)).is_blog_like
-    assert classify_page(page, url) == []
+    assert [f.level for f in classify_page(page, url)] == ["iop"]
+
+
+BLOG_URL = "https://www.riversiderecovery.example/blog/what-is-iop/"
+
+
+@pytest.mark.parametrize("body", [
+    # a post that explains levels in general
+    "<h1>What is an IOP?</h1><p>IOPs typically meet three evenings a week for about ten weeks.</p>",
+    # its headings and lists are no labels: level names in a post's outline are its topics
+    "<h1>Levels of care</h1><h2>Intensive Outpatient</h2><ul><li>Partial hospitalization</li><li>Detox</li></ul>",
+    # a level its title says has ended, though a sentence tells its history
+    "<h1>Why we ended our evening IOP pilot</h1><p>In October 2022 we started an evening intensive outpatient "
+    "program: three nights a week.</p>",
+    # a level about to stop, or stopped, after its place
+    "<p>The intensive outpatient program at our Sparta Clinic will pause on January 5, 2026.</p>",
+    "<p>After four years, the intensive outpatient group at our Madison office held its last session.</p>",
+    # a level still to come
+    "<p>When it opens, expected in spring 2027, Casa Mesa will provide residential treatment.</p>",
+    "<p>We have applied for a license to open a partial hospitalization program at our Altoona office.</p>",
+])
+def test_a_blog_post_states_no_level_it_explains_lists_or_says_has_ended(body):
+    page = html(body)
+    assert page_of(feed_item(page, BLOG_URL)).is_blog_like
+    assert classify_page(page, BLOG_URL) == []
 
 
 def test_a_page_marked_only_as_a_schema_org_article_is_not_a_blog_post():
@@ -237,8 +263,10 @@ def test_a_page_marked_only_as_a_schema_org_article_is_not_a_blog_post():
     assert not page_of(feed_item(page, URL)).is_blog_like
     assert levels(page) == ["iop", "outpatient"]
     post = html(body, head='<meta property="article:published_time" content="2023-04-11T09:00:00+00:00">')
-    assert classify_page(post, URL) == []
-    assert classify_page(page, "https://www.riversiderecovery.example/blog/welcome/") == []
+    assert page_of(feed_item(post, URL)).is_blog_like  # a dated post: read for its sentences only
+    assert [f.level for f in classify_page(post, URL)] == ["iop", "outpatient"]
+    on_blog = classify_page(page, "https://www.riversiderecovery.example/blog/welcome/")  # at a blog path: a post
+    assert [(f.level, f.quote) for f in on_blog] == [(level, "Riverside Recovery offers outpatient counseling and a teen IOP in Laredo.") for level in ("iop", "outpatient")]
 
 
 def test_a_page_that_says_it_does_not_offer_a_level_drops_a_looser_use_of_the_word():
@@ -609,7 +637,10 @@ def test_a_cms_front_page_listing_its_articles_as_blog_posts_is_the_programs_pag
         assert not page_of(feed_item(page, home)).is_blog_like
         assert levels(page, home) == ["iop", "outpatient"]
     assert page_of(feed_item(page, URL)).blog_reason == "microdata type Blog"
-    assert classify_page(html(body, body_class="home blog"), "https://www.riversiderecovery.example/") == []
+    blog_home = html(body, body_class="home blog")  # WordPress's posts page as the home page: a blog
+    assert page_of(feed_item(blog_home, "https://www.riversiderecovery.example/")).is_blog_like
+    assert [f.quote for f in classify_page(blog_home, "https://www.riversiderecovery.example/")] == [
+        "Riverside Recovery provides outpatient and intensive outpatient treatment for adults."] * 2
 
 
 def test_a_described_level_counts_only_where_no_other_level_is_named():
@@ -646,7 +677,9 @@ def run_command(*args: str) -> list[dict]:
         {"level": "php", "quote": "Levels of Care … Partial Hospitalization (PHP)"},
         {"level": "residential", "quote": "Levels of Care … Residential Treatment"},
         {"level": "detox", "quote": "Levels of Care … Medical Detox"}]),
-    ("esperanza_es_blog.html", "https://esperanzacounseling.example/es/blog/que-es-un-programa-intensivo-ambulatorio/", []),
+    # A Spanish post about IOP in general, whose one sentence in the program's voice offers its own.
+    ("esperanza_es_blog.html", "https://esperanzacounseling.example/es/blog/que-es-un-programa-intensivo-ambulatorio/",
+     [{"level": "iop", "quote": "En Esperanza ofrecemos IOP en español tres noches por semana."}]),
 ])
 def test_the_command_prints_the_levels_of_a_saved_page_as_json_lines(page, url, expected):
     assert run_command(LABELLED_2 / page, "--url", url) == expected
@@ -655,7 +688,8 @@ def test_the_command_prints_the_levels_of_a_saved_page_as_json_lines(page, url, 
 def test_the_command_takes_the_pages_own_address_when_no_url_is_given(tmp_path):
     page = tmp_path / "posts" / "page.html"
     page.parent.mkdir()
-    body = "<html><head>{}</head><body><main><p>We offer an intensive outpatient program.</p></main></body></html>"
+    body = ("<html><head>{}</head><body><main><h1>Intensive Outpatient Program</h1><p>Call us today.</p>"
+            "</main></body></html>")  # a label: the title of a program's page, no topic of a post
     page.write_text(body.format(""), encoding="utf-8")
     assert [f["level"] for f in run_command(page)] == ["iop"]  # the folder "posts" says nothing of the page
     page.write_text(body.format('<link rel="canonical" href="https://a.example/blog/what-is-iop/">'), encoding="utf-8")
