@@ -400,7 +400,8 @@ class _Judge:
         it is part of another's name, or a blocker stands before it after the last colon ("For
         adults who need more than a weekly session: nine hours a week ..." is the program's own)."""
         # "I see clients ..., usually every week": a generic word in the program's own voice is its habit.
-        if not m.self_stating or (self.p["generic"].search(clause.sentence) and not self.speaks(clause.masked)):
+        own = self.speaks(clause.masked) or self.p["subject"].search(clause.masked)
+        if not m.self_stating or (self.p["generic"].search(clause.sentence) and not own):
             return False
         # "about 20 hours a week" is a schedule told roughly, not a text about it
         pre = _APPROXIMATELY.sub("", pre.rsplit(":", 1)[-1])

@@ -155,11 +155,12 @@ def test_a_wordpress_page_is_no_post_whatever_its_theme_adds_and_a_short_named_f
     from pipelines.site_levels import judge_saved_page
 
     page = tmp_path / "page.html"
-    page.write_text('<html><body class="page-template-default page page-id-14 blog-post"><main><h1>Programs</h1>'
-                    '<p>We offer an intensive outpatient program.</p></main></body></html>', encoding="utf-8")
+    # The page's title is a label on a program's page; a post is read for its sentences only.
+    page.write_text('<html><body class="page-template-default page page-id-14 blog-post"><main><h1>Intensive '
+                    'Outpatient Program</h1><p>Call us today.</p></main></body></html>', encoding="utf-8")
     assert [f.level for f in judge_saved_page(page, "https://www.juniperridge.example/programs/")] == ["iop"]
-    page.write_text('<html><body class="single single-post blog-post"><main><h1>Programs</h1>'
-                    '<p>We offer an intensive outpatient program.</p></main></body></html>', encoding="utf-8")
+    page.write_text('<html><body class="single single-post blog-post"><main><h1>Intensive Outpatient Program</h1>'
+                    '<p>Call us today.</p></main></body></html>', encoding="utf-8")
     assert judge_saved_page(page, "https://www.juniperridge.example/programs/") == []
     footer = ('<div class="section-hdr01"><h1>Book a call</h1><p>Pick a time.</p></div>'
               '<div id="section-ftr01"><ul><li>Intensive Outpatient</li><li>Detox</li></ul></div>')
@@ -342,3 +343,63 @@ def test_a_practice_that_sees_its_clients_weekly_and_a_spanish_card_of_weekly_se
     cards = ("<main><h1>Nuestros servicios</h1><h4>Programa intensivo ambulatorio</h4><p>Tres tardes por semana.</p>"
              "<h4>Terapia individual y familiar</h4><p>Sesiones semanales de 50 minutos, en persona o por video.</p></main>")
     assert levels(tmp_path, cards) == ["iop", "outpatient"]
+
+
+# --- batches 17 and 18 -------------------------------------------------------------------------
+
+
+def test_a_table_of_levels_we_provide_and_arrange_states_the_provided_rows(tmp_path):
+    table = ("<main><h1>Levels of Care</h1><p>The table below shows what we provide and what we arrange with partners."
+             "</p><table><tr><th>Level</th><th>ASAM</th><th>Where</th></tr>"
+             "<tr><td>Outpatient</td><td>1.0</td><td>Our office or telehealth</td></tr>"
+             "<tr><td>Intensive Outpatient (IOP)</td><td>2.1</td><td>Our office, evenings</td></tr>"
+             "<tr><td>Residential</td><td>3.5</td><td>Referral to a partner program</td></tr></table>"
+             "<p>Levels of care we provide and arrange</p></main>")
+    assert levels(tmp_path, table) == ["iop", "outpatient"]
+
+
+def test_a_referral_after_a_denial_is_the_denials_own(tmp_path):
+    page = ("<main><h1>Intensive Outpatient Program</h1><p>For adults who can live at home.</p><p>We do not offer "
+            "partial hospitalization or detox. If you need either, we will help you find a program.</p></main>")
+    assert levels(tmp_path, page) == ["iop"]
+    declined = ("<main><h1>Levels of care</h1><h2>Residential and Inpatient Care</h2><p>Residential treatment and "
+                "inpatient hospitalization provide 24-hour care. We do not provide these levels of care, but our "
+                "intake team can refer you to trusted partners.</p></main>")
+    assert levels(tmp_path, declined) == []
+
+
+def test_an_asam_number_names_a_halfway_houses_level(tmp_path):
+    page = ("<main><h1>Locations</h1><h3>Brookings</h3><p>Services: Outpatient counseling, Intensive outpatient, "
+            "Halfway house (ASAM 3.1)</p></main>")
+    assert levels(tmp_path, page) == ["iop", "outpatient", "residential"]
+    assert levels(tmp_path, "<main><h1>Sober living</h1><p>Our halfway house has 12 beds.</p></main>") == []
+
+
+def test_a_page_builders_footer_under_the_address_line_is_no_offer(tmp_path):
+    page = ("<main><h1>Thank you! We'll call you shortly.</h1><p>An admissions coordinator will call you soon.</p>"
+            "<p>Kaskaskia Recovery · 410 W Gallatin St, Vandalia, IL 62471 · (618) 555-0175</p>"
+            "<p>Detox · Residential · Outpatient · IOP</p></main>")
+    assert levels(tmp_path, page) == []
+    card = ("<main><h1>Our Locations</h1><h3>Lubbock</h3><p>9 Quaker Ave, Lubbock, TX 79416</p>"
+            "<p>Residential treatment · Medical detox</p></main>")
+    assert sorted(levels(tmp_path, card)) == ["detox", "residential"]
+
+
+def test_a_cards_line_that_opens_with_its_badge_rules_its_level_out(tmp_path):
+    page = ("<main><h1>Nanticoke Recovery</h1><h2>Evening IOP</h2><p>Monday, Tuesday and Thursday, 6 to 9 p.m.</p>"
+            "<h2>Medically supervised detox</h2><p>Not offered here. We work with the center in Ellendale.</p></main>")
+    assert levels(tmp_path, page) == ["iop"]
+    spanish = ("<main><h1>Centro Horizonte</h1><h3>Programa de día</h3><p>Próximamente: abriremos un programa de día "
+               "en la primavera de 2027.</p></main>")
+    assert levels(tmp_path, spanish) == []
+
+
+def test_spanish_programa_intensivo_and_a_weekly_rhythm_in_the_practices_own_voice(tmp_path):
+    spanish = ("<main><h1>Para las familias</h1><p>Las familias de quienes asisten a nuestro programa intensivo de las "
+               "tardes tienen una sesión familiar cada mes.</p></main>")
+    assert levels(tmp_path, spanish) == ["iop"]
+    solo = ("<main><h1>Welcome to Tioga Counseling</h1><p>I see clients one at a time in my office on Main Street, "
+            "usually every week or every other week.</p></main>")
+    assert levels(tmp_path, solo) == ["outpatient"]
+    general = "<main><h1>What is outpatient care?</h1><p>Outpatient clients usually come every week.</p></main>"
+    assert levels(tmp_path, general) == []
