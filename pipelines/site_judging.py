@@ -111,7 +111,14 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
             kept.append(span)
     mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
     named = {m.level for m in mentions if not m.described}
-    return [m for m in mentions if not m.described or not named - {m.level}]
+    return [m for m in mentions if not m.described or not named - {m.level} or _OWN_OFFER_CLAUSE.search(text[:m.start])]
+
+
+# A described level the program offers by itself, first or in a clause of its own: "We offer weekly
+# counseling, and an IOP ...", "We also run an evening IOP and offer weekly individual counseling"
+# (not "Our IOP adds weekly family therapy").
+_OWN_OFFER_CLAUSE = re.compile(r"(?:\b(?:and|also|plus|y)\s+(?:also\s+)?|\b(?:we|I)\s+(?:also\s+)?)"
+                               r"(?:offer|offers|provide|provides|ofrecemos|brindamos)\s+(?:an?\s+|una?\s+)?\Z", re.I)
 
 
 class _Judge:
@@ -372,7 +379,7 @@ class _Judge:
             if sent or negation or negated_after or past:
                 verdict.ruled_out.append(m)
                 if (not referral and (negated_after or past or self.says_not_offered(pre))
-                        and not self.local(masked[start:end])):
+                        and not self.local(masked[start:end]) and not self.p["narrowing"].search(pre)):
                     verdict.denied.append(m)
             elif (i in ours or self.referred_in(clause.sentence, start, m)
                   or self.stated_here(clause, m, i in ranged, (pre, post, tail))

@@ -610,7 +610,8 @@ def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
     return ruled
 
 
-_BADGE_TAIL = re.compile(r"(?:\s*(?:here|now|yet|currently|at\s+this\s+(?:location|site|time)|aqu[ií]|todav[ií]a))?[\s.!)]*\Z", re.I)
+_BADGE_TAIL = re.compile(r"(?:\s*(?:here|now|yet|currently|at\s+this\s+(?:location|site|time)|aqu[ií]|todav[ií]a|"
+                         r"since\s+(?:\w+\s+)?(?:19|20)\d\d|until\s+further\s+notice|for\s+now))?[\s.!)]*\Z", re.I)
 
 
 def _is_badge(judge, text: str) -> bool:

@@ -29,6 +29,8 @@ _NUM = r"(\d{1,2}(?:\.\d)?|" + "|".join(NUMBER_WORDS) + r")"
 _RANGE = _NUM + r"(?:\s*(?:to|-|–|or|a)\s*" + _NUM + r")?"
 _WEEK = r"(?:a|per|each|every|a\s+la|por|por\s+la|cada)\s+(?:week|semana)"
 WEEKLY_HOURS = re.compile(rf"\b{_RANGE}[\s-]*(?:hours?|hrs?|horas)\s+(?:{_WEEK}|weekly|semanales)\b", re.I)
+# The week's hours told as a total beside its days: "Three evenings a week, nine hours in all".
+TOTAL_HOURS = re.compile(rf"\b{_RANGE}[\s-]*(?:hours?|hrs?|horas)\s+(?:in\s+all|in\s+total|total|en\s+total)\b", re.I)
 DAILY_HOURS = re.compile(rf"\b(?:for\s+|de\s+)?{_RANGE}[\s-]*(?:hours?|hrs?|horas)\b"
                          rf"(?:\s+(?:a|per|each|al|por|diarias)\s*(?:day|evening|night|session|morning|afternoon|d[ií]a)?)?",
                          re.I)
@@ -121,7 +123,7 @@ def schedule_spans(text: str) -> list[tuple[int, int, str]]:
     """The level a program's schedule in this text amounts to, with the span that says it."""
     if NOT_A_PROGRAM.search(text) or not TREATMENT_WORDS.search(text):
         return []
-    weekly = WEEKLY_HOURS.search(text)
+    weekly = WEEKLY_HOURS.search(text) or (_days(text) and TOTAL_HOURS.search(text))
     if weekly:
         level = _level(_number(weekly.group(1)))
         return [(weekly.start(), weekly.end(), level)] if level else []

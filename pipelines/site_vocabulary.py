@@ -59,6 +59,8 @@ KINDS = {
                        "here, and it outweighs a blocker as 'our' before it does (after residential care with us)",
     "scope_breaker": "ends the reach of 'our' before a level phrase",
     "local_scope": "limits a denial to one place of a program with several (not offered at this location)",
+    "narrowing": "just before the level phrase: one group's program of the level (adolescent, women's): its "
+                 "closure or denial is not the whole level's (The adolescent PHP closed in June 2026)",
     "possessive": "the program's own word for its own (our): the levels just after it are the program's",
     "label_word": "a word a heading or list item may have around a level phrase and stay a label",
     "heading_word": "besides label words, a word of a heading introducing the program's offerings (that we offer)",
