@@ -111,14 +111,24 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
             kept.append(span)
     mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
     named = {m.level for m in mentions if not m.described}
-    return [m for m in mentions if not m.described or not named - {m.level} or _OWN_OFFER_CLAUSE.search(text[:m.start])]
+    return [m for m in mentions if not m.described or not named - {m.level} or _offered_alone(text, m, mentions)]
 
 
-# A described level the program offers by itself, first or in a clause of its own: "We offer weekly
-# counseling, and an IOP ...", "We also run an evening IOP and offer weekly individual counseling"
-# (not "Our IOP adds weekly family therapy").
-_OWN_OFFER_CLAUSE = re.compile(r"(?:\b(?:and|also|plus|y)\s+(?:also\s+)?|\b(?:we|I)\s+(?:also\s+)?)"
-                               r"(?:offer|offers|provide|provides|ofrecemos|brindamos)\s+(?:an?\s+|una?\s+)?\Z", re.I)
+def _offered_alone(text: str, m: Mention, mentions: list[Mention]) -> bool:
+    """A described level the program offers by itself beside a named one: in a clause of its own
+    ("... an evening IOP and offer weekly individual counseling"), or first, just after the offer
+    verb ("Lamoille Counseling offers weekly counseling ... and our evening IOP"; not "Our IOP offers
+    weekly family therapy", where the named level is the subject)."""
+    before = text[:m.start]
+    if _AND_OFFER.search(before):
+        return True
+    return bool(_OFFER_VERB_END.search(before)) and not any(n.start < m.start and not n.described for n in mentions)
+
+
+_AND_OFFER = re.compile(r"\b(?:and|also|plus|y)\s+(?:also\s+)?(?:offer|offers|provide|provides|ofrecemos|brindamos|damos)"
+                        r"\s+(?:an?\s+|una?\s+)?\Z", re.I)
+_OFFER_VERB_END = re.compile(r"\b(?:offer|offers|provide|provides|ofrece|ofrecen|ofrecemos|brinda|brindamos|damos)"
+                             r"\s+(?:an?\s+|una?\s+)?\Z", re.I)
 
 
 class _Judge:

@@ -123,8 +123,11 @@ def label_mentions(judge, text: str, described: bool = False) -> list[Mention]:
     if listed:
         return listed
     aside = _ASIDE.match(text)
-    if aside and not judge.mentions(aside.group("aside")) and not _negates_or_refers(judge, aside.group("aside")):
-        return label_mentions(judge, aside.group("term"), described)
+    if aside and not _negates_or_refers(judge, aside.group("aside")):
+        # A remark naming no other level than the term's: "Detoxification (ASAM 3.7-WM)".
+        named = label_mentions(judge, aside.group("term"), described)
+        if named and {m.level for m in judge.mentions(aside.group("aside"))} <= {m.level for m in named}:
+            return named
     term = _TERM.match(text)
     if term and not _negates_or_refers(judge, term.group("rest")) and not judge.mentions(term.group("rest")):
         return label_mentions(judge, term.group("term"), described)
@@ -510,7 +513,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
         mentions = label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
-        if _under_referring_header(judge, blocks, i) or _after_contact_line(blocks, i):
+        if _under_referring_header(judge, blocks, i) or _after_contact_line(blocks, i) or _masthead(judge, blocks, i):
             continue
         context = _context(blocks, ranges, i)
         if any(declines(judge, b.text) for b in context if b.kind != "heading"):
@@ -561,6 +564,17 @@ def _after_contact_line(blocks: list[Block], i: int) -> bool:
     while j >= 0 and contact(blocks[j]):  # the address, then the phone, …
         j -= 1
     return j >= 0 and blocks[j].kind != "heading"
+
+
+def _masthead(judge, blocks: list[Block], i: int) -> bool:
+    """The line under the site's name that opens every page of a site whose header no markup marks
+    ("Grand Lake Counseling" / "Outpatient · Intensive Outpatient · DUI School · Grove, Oklahoma"):
+    on the home page it is the hero line, which states the site's levels; on any other page it is
+    the header's, said on every page whatever the page is about."""
+    if i != 1 or is_home(judge.page.url) or blocks[i].kind != "para":
+        return False
+    folded = re.sub(r"\W+", " ", blocks[0].text).strip().lower()
+    return bool(folded) and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}
 
 
 def _context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:

@@ -403,3 +403,53 @@ def test_spanish_programa_intensivo_and_a_weekly_rhythm_in_the_practices_own_voi
     assert levels(tmp_path, solo) == ["outpatient"]
     general = "<main><h1>What is outpatient care?</h1><p>Outpatient clients usually come every week.</p></main>"
     assert levels(tmp_path, general) == []
+
+
+# --- batches 19 and 20 -------------------------------------------------------------------------
+
+
+def test_a_level_paused_or_still_to_open_said_after_it(tmp_path):
+    for sentence in ("Our evening intensive outpatient group is on pause while we hire a second counselor.",
+                     "Our IOP opens in early 2027.",
+                     "Starting in spring 2027, I plan to run an evening intensive outpatient group.",
+                     "Nuestra casa residencial para hombres abrirá en la primavera de 2027."):
+        assert levels(tmp_path, f"<main><h1>News</h1><p>{sentence}</p></main>") == [], sentence
+
+
+def test_a_weeks_hours_told_as_a_total_and_a_closure_of_one_groups_program(tmp_path):
+    total = ("<main><h1>Services</h1><h2>Level 2.1 intensive outpatient</h2><p>Three evenings a week, nine hours in "
+             "all, for six to eight weeks.</p></main>")
+    assert levels(tmp_path, total) == ["iop"]  # nine hours a week: not a day program
+    teens = ("<main><h1>Partial Hospitalization</h1><p>Our PHP runs 8:30 to 2:30, Monday through Friday.</p>"
+             "<p>The adolescent PHP closed in June 2026.</p></main>")
+    assert levels(tmp_path, teens) == ["php"]
+
+
+def test_a_price_list_and_a_described_level_offered_first(tmp_path):
+    fees = ("<main><h1>Fees</h1><table><tr><th>Service</th><th>Fee</th></tr><tr><td>Assessment</td><td>$175</td></tr>"
+            "<tr><td>Intensive outpatient program, 6 weeks</td><td>$1,800</td></tr></table></main>")
+    assert levels(tmp_path, fees) == ["iop"]
+    first = ("<main><h1>Welcome</h1><p>Juniper Ridge offers weekly counseling for adults, and our evening IOP, three "
+             "nights a week.</p></main>")
+    assert levels(tmp_path, first) == ["iop", "outpatient"]
+    part = "<main><h1>Welcome</h1><p>Our IOP offers weekly family therapy.</p></main>"
+    assert levels(tmp_path, part) == ["iop"]
+
+
+def test_the_masthead_under_the_sites_name_is_no_pages_offer(tmp_path):
+    masthead = ("<main><p>Juniper Ridge</p><p>Outpatient · Intensive Outpatient · DUI School · Grove, Oklahoma</p>"
+                "<p>Frequently Asked Questions</p><p>Do you take SoonerCare? Yes.</p></main>")
+    assert levels(tmp_path, masthead) == []
+    offer = ("<main><p>Juniper Ridge</p><h2>Our programs</h2><p>Outpatient · Intensive Outpatient · DUI School</p>"
+             "</main>")
+    assert levels(tmp_path, offer) == ["iop", "outpatient"]
+
+
+def test_inbound_commitments_and_withdrawal_the_programs_team_manages(tmp_path):
+    hospital = ("<main><h1>Juniper Ridge Hospital</h1><p>Juniper Ridge Hospital is the state's 90-bed psychiatric "
+                "hospital for adults, providing acute inpatient care to people committed by the courts or referred "
+                "by community mental health centers.</p></main>")
+    assert levels(tmp_path, hospital) == ["inpatient"]
+    withdrawal = ("<main><h1>Addiction Medicine</h1><p>Patients admitted for alcohol withdrawal are cared for on our "
+                  "medical unit, where our addiction medicine team manages withdrawal with 24-hour nursing.</p></main>")
+    assert levels(tmp_path, withdrawal) == ["detox"]
