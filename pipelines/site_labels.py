@@ -567,11 +567,13 @@ def _after_contact_line(blocks: list[Block], i: int) -> bool:
 
 
 def _masthead(judge, blocks: list[Block], i: int) -> bool:
-    """The line under the site's name that opens every page of a site whose header no markup marks
-    ("Grand Lake Counseling" / "Outpatient · Intensive Outpatient · DUI School · Grove, Oklahoma"):
+    """The line under the site's name, a plain line, that opens every page of a site whose header no
+    markup marks ("Grand Lake Counseling" / "Outpatient · Intensive Outpatient · DUI School · Grove, Oklahoma"):
     on the home page it is the hero line, which states the site's levels; on any other page it is
     the header's, said on every page whatever the page is about."""
-    if i != 1 or is_home(judge.page.url) or blocks[i].kind != "para":
+    # The name as a plain line, not a heading: under its own name as the page's h1, a line is the
+    # program's lede ("Riverside Recovery" / "Outpatient counseling for adults ...").
+    if i != 1 or is_home(judge.page.url) or blocks[i].kind != "para" or blocks[0].kind == "heading":
         return False
     folded = re.sub(r"\W+", " ", blocks[0].text).strip().lower()
     return bool(folded) and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}
