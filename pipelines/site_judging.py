@@ -23,8 +23,8 @@ puts it in the past ("Our residential program closed in 2022", "From 2008 to 202
 detox unit"), sends people elsewhere ("we can refer you to an IOP"), names where clients come from
 or what the level is compared with ("an alternative to inpatient care", "after residential
 treatment", "When IOP isn't enough" is neither an offer nor a denial), is part of another organisation's name ("Ben Taub Hospital's inpatient unit"), sits
-in page furniture (the spider marks navigation, header, footer and sidebar text), or is on a
-blog-like page.
+in page furniture (the spider marks navigation, header, footer and sidebar text). On a blog-like
+page (a post, news item or job ad) only its sentences count.
 """
 from __future__ import annotations
 
@@ -563,7 +563,7 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
     (or heading, list item, table row or schema.org service) that states it and the page URL. A
-    blog-like page states none."""
+    blog-like page states only what its sentences say in the program's own voice."""
     judge = _Judge(page, voc or load_vocabulary())
     sentences = _judge_sentences(judge, page)
     if page.is_blog_like:
