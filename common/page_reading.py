@@ -216,7 +216,9 @@ def _furniture_class(el) -> str | None:
 def _discloses(el) -> bool:
     """A control that opens part of the page (a tab, an accordion's question), not a form's button."""
     toggle = (el.get("data-bs-toggle") or el.get("data-toggle") or "").lower()
-    return el.get("aria-controls") is not None or toggle in DISCLOSURE_TOGGLES
+    # aria-expanded alone: an accordion whose script finds its panel by itself (Phoenix LiveView's
+    # phx-click buttons); a menu's toggle sits in its navigation or header, furniture anyway.
+    return el.get("aria-controls") is not None or el.get("aria-expanded") is not None or toggle in DISCLOSURE_TOGGLES
 
 
 def furniture(el, disclosed: frozenset = frozenset()) -> str | None:

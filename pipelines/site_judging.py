@@ -568,12 +568,14 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     sentences = _judge_sentences(judge, page)
     if page.is_blog_like:
         # A post, news item or job ad states what the program says in its own voice it offers now,
-        # in a sentence; a level its headings say has ended, paused or is still to come does not
-        # count ("Why we ended our evening IOP pilot"). Its headings and lists are not labels.
+        # in a sentence or a table row marked offered; a level its headings say has ended, paused or
+        # is still to come does not count ("Why we ended our evening IOP pilot"). Its headings and
+        # lists are not labels.
+        # A table that marks its rows offered (Yes, ✓) states them on any page.
         ruled_out = sentences.denied.union(*(levels for i, levels in sentences.ruled_out_in.items()
                                              if page.blocks[i].kind == "heading"))
-        return [sentences.found[level] for level in vocab.care_levels()
-                if level in sentences.found and level not in ruled_out]
+        stated = {**judge_rows(judge, page).found, **sentences.found}
+        return [stated[level] for level in vocab.care_levels() if level in stated and level not in ruled_out]
     rows = judge_rows(judge, page)
     for i, levels in rows.ruled_out_in.items():
         # A row marked Referral denies its level unless another row of the level is marked offered

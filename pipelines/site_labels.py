@@ -37,7 +37,7 @@ it ("Therapy" / "Weekly · 50 minutes": outpatient care, a described_level phras
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipelines.site_page import Block, Finding, Mention, Page, is_home, quote, split_sentences
 from pipelines.site_vocabulary import place_names
@@ -456,11 +456,17 @@ def _card_text(blocks: list[Block], i: int) -> str | None:
     return f"{blocks[i].text} — {split_sentences(blocks[i + 1].text)[0]}"
 
 
+# A card of a program for others than the clients, or beside the treatment ("Family program" /
+# "Weekly family therapy by video"): its weekly sessions are no outpatient level of its own.
+_ADJUNCT_CARD = re.compile(r"\b(?:family|families|parents?|alumni|community|support|volunteers?)\b", re.I)
+
+
 def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
     """The level a card names by describing it, in a series of level cards: a heading naming no
     level ("Therapy") whose first line completes a level phrase ("Weekly · 50 minutes" makes
     "Therapy — Weekly", outpatient care), when another heading of its rank in the same section is
-    a level's name ("Day Treatment", "IOP"). Offsets are the card text's."""
+    a level's name ("Day Treatment", "IOP"), or whose first line opens with a described level.
+    Offsets are the card text's."""
     card = _card_text(blocks, i)
     if card is None or judge.mentions(blocks[i].text):
         return []
@@ -473,7 +479,17 @@ def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
             j += direction
     if not any(label_mentions(judge, text) for text in siblings):
         return []
-    return [m for m in label_mentions(judge, card, described=True) if m.described]
+    found = [m for m in label_mentions(judge, card, described=True) if m.described]
+    if found:
+        return found
+    # A line that opens with its described level: "Addiction Medicine Clinic" / "Weekly visits with
+    # an addiction psychiatrist, office-based buprenorphine and counseling."
+    first = split_sentences(blocks[i + 1].text)[0]
+    offset = len(card) - len(first)
+    if _negates_or_refers(judge, first) or _ADJUNCT_CARD.search(blocks[i].text):
+        return []
+    return [replace(m, start=m.start + offset, end=m.end + offset) for m in judge.mentions(first)
+            if m.described and m.start == 0]
 
 
 def _label_quote(blocks: list[Block], i: int) -> str:
@@ -615,7 +631,14 @@ def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
     above it down to the badge) are ruled out there, by block."""
     ruled: dict[int, set[str]] = {}
     for i, block in enumerate(blocks):
-        if not (_is_badge(judge, block.text) or (_is_lede(blocks, i) and _opens_with_badge(judge, block.text))):
+        opens = i > 0 and _opens_with_badge(judge, block.text)
+        if opens and blocks[i - 1].kind != "heading" and (named := label_mentions(judge, blocks[i - 1].text)):
+            # An accordion's label and its panel ("ASAM 2.1 · Intensive outpatient" / "Referral. We work
+            # with two IOPs in Mobile"): the badge rules out the label's levels.
+            for j in (i - 1, i):
+                ruled.setdefault(j, set()).update(m.level for m in named)
+            continue
+        if not (_is_badge(judge, block.text) or (_is_lede(blocks, i) and opens)):
             continue
         heading = next((j for j in range(i - 1, -1, -1) if blocks[j].kind == "heading"), None)
         if heading is None:
