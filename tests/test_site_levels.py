@@ -825,21 +825,22 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49), (7, 49)):
         assert f"batch {batch} ({pages} pages, tuned on): precision 100.0%, recall 100.0%" in out
     assert out.count("ok") >= 12  # every level of both sets checked against its targets
-    assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 87.0%" in out
-    assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 77.2%" in out
+    assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 88.0%" in out
+    assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 78.1%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 94.0%" in out
     assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 92.6%" in out
-    assert "batch 12 (67 pages, tuned on): precision 99.0%, recall 95.1%" in out
+    assert "batch 12 (67 pages, tuned on): precision 99.0%, recall 96.1%" in out
     assert "batch 13 (67 pages, tuned on): precision 100.0%, recall 81.6%" in out
     assert "batch 14 (70 pages, tuned on): precision 98.9%, recall 88.3%" in out
-    assert "batch 15 (68 pages, tuned on): precision 99.0%, recall 87.3%" in out
+    assert "batch 15 (68 pages, tuned on): precision 99.0%, recall 88.2%" in out
     assert "batch 16 (66 pages, tuned on): precision 96.4%, recall 83.5%" in out
     assert "batch 17 (66 pages, tuned on): precision 99.0%, recall 96.0%" in out
-    assert "batch 18 (66 pages, tuned on): precision 98.6%, recall 72.3%" in out
+    assert "batch 18 (66 pages, tuned on): precision 98.7%, recall 73.3%" in out
     assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 84.5%" in out
     assert "batch 20 (66 pages, tuned on): precision 97.5%, recall 78.6%" in out
-    # The only pages held out are the sixteenth set's (batch 21, written blind), reported apart.
-    assert "batch 21 (66 pages, held out): precision 97.2%, recall 74.5%" in out
+    assert "batch 21 (66 pages, tuned on): precision 97.5%, recall 84.0%" in out
+    # The only pages held out are the seventeenth set's (batch 22, written blind), reported apart.
+    assert "batch 22 (66 pages, held out): precision 93.0%, recall 75.5%" in out
     assert out.count(", held out)") == 1
 
 
@@ -851,7 +852,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # batch 13 74 of 114, 9 wrongly; batch 14 82 of 103, 6 wrongly; batch 15 83 of 110, 2 wrongly;
 # batch 16 75 of 97, 6 wrongly (3 of its false positives remain: a location named "Durant
 # Outpatient Center", and level names in menus that no markup marks as menus); batch 17 75 of 100,
-# 1 wrongly; batch 18 64 of 101, 10 wrongly; batch 19 73 of 97, 5 wrongly; batch 20 74 of 98, 6 wrongly
+# 1 wrongly; batch 18 64 of 101, 10 wrongly; batch 19 73 of 97, 5 wrongly; batch 20 74 of 98, 6 wrongly;
+# batch 21 70 of 94, 2 wrongly
 # (2 remain: a masthead line under the site's name set as an h1, read as its lede).
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
@@ -859,19 +861,20 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # column furniture, where one level had been read from its menu. Batch 12's one false positive is a
 # licence line in a Tilda footer that no markup marks as one.
 TUNED_BLIND_SETS = [
-    (bench.LABELLED_3, 8, 58, 17, 100, 0, 85),
-    (bench.LABELLED_4, 9, 71, 17, 114, 0, 88),
+    (bench.LABELLED_3, 8, 58, 17, 100, 0, 88),
+    (bench.LABELLED_4, 9, 71, 17, 114, 0, 89),
     (bench.LABELLED_5, 10, 62, 18, 83, 0, 78),
     (bench.LABELLED_6, 11, 73, 21, 94, 0, 87),
-    (bench.LABELLED_7, 12, 67, 15, 102, 1, 97),
+    (bench.LABELLED_7, 12, 67, 15, 102, 1, 98),
     (bench.LABELLED_8, 13, 67, 15, 114, 0, 93),
     (bench.LABELLED_9, 14, 70, 15, 103, 1, 91),
-    (bench.LABELLED_10, 15, 68, 18, 110, 1, 96),
+    (bench.LABELLED_10, 15, 68, 18, 110, 1, 97),
     (bench.LABELLED_11, 16, 66, 16, 97, 3, 81),
     (bench.LABELLED_12, 17, 66, 11, 100, 1, 96),
-    (bench.LABELLED_13, 18, 66, 12, 101, 1, 73),
+    (bench.LABELLED_13, 18, 66, 12, 101, 1, 74),
     (bench.LABELLED_14, 19, 65, 12, 97, 0, 82),
     (bench.LABELLED_15, 20, 66, 13, 98, 2, 77),
+    (bench.LABELLED_16, 21, 66, 13, 94, 2, 79),
 ]
 
 
@@ -888,18 +891,18 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-def test_the_sixteenth_set_written_blind_is_held_out_and_scored_as_it_was_once():
-    """Batch 21 (labelled_16) was written by a helper that had not seen the rules, while they were
-    tuned on batch 20, and scored once after that (git 9365209): 94 levels, 70 found, 2 wrongly
-    (precision 97.2%, recall 74.5%; the rules of this session's start, git 3b1b169: 95.2% / 62.8%; of
-    before batches 11 to 20 were tuned on, git e88be7d: 95.0% / 60.6%). Never tuned on: a rule that
+def test_the_seventeenth_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 22 (labelled_17) was written by a helper that had not seen the rules, while they were
+    tuned on batch 21, and scored once after that (git 1895f81): 106 levels, 80 found, 6 wrongly
+    (precision 93.0%, recall 75.5%; the rules of this session's start, git 3b1b169: 92.3% / 67.9%; of
+    before batches 11 to 21 were tuned on, git e88be7d: 93.2% / 64.2%). Never tuned on: a rule that
     makes it better without a new held-out batch beside it would hide how the rules generalize; one
     that makes it worse shows here."""
-    pages = bench.load_labels(bench.LABELLED_16)
-    assert len(pages) == 66 and all(p.held_out and p.batch == 21 for p in pages)
-    assert sum(1 for p in pages if not p.levels) == 13
-    total = bench.total(bench.evaluate(pages, bench.LABELLED_16)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (94, 70, 2)
+    pages = bench.load_labels(bench.LABELLED_17)
+    assert len(pages) == 66 and all(p.held_out and p.batch == 22 for p in pages)
+    assert sum(1 for p in pages if not p.levels) == 12
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_17)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (106, 80, 6)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

@@ -453,3 +453,39 @@ def test_inbound_commitments_and_withdrawal_the_programs_team_manages(tmp_path):
     withdrawal = ("<main><h1>Addiction Medicine</h1><p>Patients admitted for alcohol withdrawal are cared for on our "
                   "medical unit, where our addiction medicine team manages withdrawal with 24-hour nursing.</p></main>")
     assert levels(tmp_path, withdrawal) == ["detox"]
+
+
+# --- batch 21 ----------------------------------------------------------------------------------
+
+
+def test_an_accordion_button_with_aria_expanded_alone_and_a_panel_that_opens_with_a_badge(tmp_path):
+    liveview = ('<main><h1>Levels of Care</h1><div><button phx-click="toggle" aria-expanded="true">ASAM 3.7-WM · '
+                'Medically monitored withdrawal management</button><div><p>Yes. Our eight detox beds are staffed by '
+                'RNs.</p></div></div><div><button phx-click="toggle" aria-expanded="false">ASAM 3.5 · Clinically '
+                'managed residential</button><div class="hidden"><p>Yes. Thirty days in our 20-bed house.</p></div>'
+                '</div><div><button phx-click="toggle" aria-expanded="false">ASAM 2.1 · Intensive outpatient</button>'
+                '<div class="hidden"><p>Referral. We work with two IOPs in Mobile.</p></div></div></main>')
+    assert levels(tmp_path, liveview) == ["detox", "residential"]
+
+
+def test_a_guides_table_of_levels_marked_offered(tmp_path):
+    from pipelines.site_levels import judge_saved_page
+
+    page = tmp_path / "levels.html"
+    page.write_text("<html><body><main><h1>Levels of care</h1><table><tr><th>ASAM</th><th>Name</th><th>Here?</th></tr>"
+                    "<tr><td>2.1</td><td>Intensive outpatient</td><td>Yes, Sonora office</td></tr>"
+                    "<tr><td>2.5</td><td>Partial hospitalization</td><td>No. We refer to Modesto</td></tr></table>"
+                    "</main></body></html>", encoding="utf-8")
+    url = "https://guide.juniperridge.example/guide/levels.html"  # a guide's path: read as a post
+    assert [f.level for f in judge_saved_page(page, url)] == ["iop"]
+
+
+def test_a_card_line_that_opens_with_its_described_level_and_a_saying_about_detox(tmp_path):
+    cards = ("<main><h1>Clinical Programs</h1><h3>Partial Hospitalization Program</h3><p>Six hours a day.</p>"
+             "<h3>Addiction Medicine Clinic</h3><p>Weekly visits with an addiction psychiatrist and counseling.</p>"
+             "<h3>Family program</h3><p>Weekly family therapy by video.</p></main>")
+    assert levels(tmp_path, cards) == ["outpatient", "php"]
+    saying = ("<main><h1>Medical Detox</h1><p>Our withdrawal management unit has nurses around the clock.</p>"
+              "<h2>After detox</h2><p>Detox alone is not treatment. Most people continue with us in residential "
+              "care.</p></main>")
+    assert levels(tmp_path, saying) == ["detox", "residential"]
