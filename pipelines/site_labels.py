@@ -274,6 +274,20 @@ def is_location_heading(judge, text: str, intro: list[str] | tuple = ()) -> bool
                for w in re.findall(r"[\w’'&+-]+", _without_places(text)))
 
 
+_LOCATIONS = re.compile(r"\b(?:locations?|offices|campuses|clinics|sites|where\s+(?:we\s+are|to\s+find\s+us)|"
+                        r"ubicaciones|sedes|oficinas)\b", re.I)
+
+
+def _place_under_locations(judge, outline: list[tuple[str, list[str]]]) -> bool:
+    """A short name heading ("Opelousas", "Ville Platte") under the page's heading of its
+    locations ("Our locations"): one of its places, whether or not the place list knows the town."""
+    name = outline[0][0].strip()
+    words = re.findall(r"[\w’'&.-]+", name)
+    if not words or len(words) > 4 or judge.mentions(name) or not all(w[:1].isupper() for w in words):
+        return False
+    return any(_LOCATIONS.search(heading) for heading, _ in outline[1:])
+
+
 def is_offer_heading(judge, text: str) -> bool:
     """A heading or lead-in that introduces the program's offerings: a program_heading phrase
     ("Programs", "Levels of Care", "Servicios") with only label words around it ("Programs for
@@ -412,7 +426,7 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
     if block.lead_in and is_offer_heading(judge, block.lead_in):
         return True
     if outline and (any(test(judge, outline[0][0]) for test in (is_offer_heading, is_own_heading))
-                    or is_location_heading(judge, *outline[0])):
+                    or is_location_heading(judge, *outline[0]) or _place_under_locations(judge, outline)):
         return True
     if any(own_voice(judge, b.text) for b in context if b.kind != "item") or own_voice(judge, block.text):
         return True
@@ -524,8 +538,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     found: dict[str, Finding] = {}
     blocks = page.blocks
     ranges = _sections(blocks)
+    menu = _menu_items(blocks)
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
+        if i in menu:
+            continue
         mentions = label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
         if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
             continue
@@ -593,6 +610,24 @@ def _masthead(judge, blocks: list[Block], i: int) -> bool:
         return False
     folded = re.sub(r"\W+", " ", blocks[0].text).strip().lower()
     return bool(folded) and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}
+
+
+_MENU_WORDS = frozenset({"home", "contact", "contact us", "about", "about us", "blog", "inicio", "contacto",
+                         "nosotros", "sobre nosotros"})
+
+
+def _menu_items(blocks: list[Block]) -> set[int]:
+    """The items of a site's menu that no markup marks as navigation: a list with "Home" or
+    "Contact" among its items, and the items of its submenus (whose lead-in is one of them):
+    "Home · Services (Intensive Outpatient, Counseling, Day Program) · Families · Contact"."""
+    lists: dict[str, list[int]] = {}
+    for i, block in enumerate(blocks):
+        if block.kind == "item" and block.lead_in:
+            lists.setdefault(block.lead_in, []).append(i)
+    menus = {lead for lead, items in lists.items()
+             if any(blocks[i].text.strip().lower() in _MENU_WORDS for i in items)}
+    entries = {blocks[i].text for lead in menus for i in lists[lead]}
+    return {i for lead, items in lists.items() if lead in menus or lead in entries for i in items}
 
 
 def _context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:
@@ -709,9 +744,13 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
             continue
         mentions = label_mentions(judge, cells[first])
         later = cells[first + 1:]
+        yes = any(judge.p["yes_mark"].match(cell) for cell in later)
+        if not mentions and yes and not _negates_or_refers(judge, cells[first]):
+            # A level named inside a description, marked offered: "Detox with nurses 24 hours a day | Yes".
+            mentions = [m for m in judge.mentions(cells[first]) if not m.described]
         if not mentions or not later or _under_referring_header(judge, blocks, i):
             continue
-        if any(judge.p["yes_mark"].match(cell) for cell in later):
+        if yes:
             header = _row_header(blocks, i, len(cells))
             text = f"{header} … {block.text}" if header and not judge.mentions(header) else block.text
             for m in mentions:

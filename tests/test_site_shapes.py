@@ -489,3 +489,25 @@ def test_a_card_line_that_opens_with_its_described_level_and_a_saying_about_deto
               "<h2>After detox</h2><p>Detox alone is not treatment. Most people continue with us in residential "
               "care.</p></main>")
     assert levels(tmp_path, saying) == ["detox", "residential"]
+
+
+# --- batch 22 ----------------------------------------------------------------------------------
+
+
+def test_places_under_a_locations_heading_and_a_menu_no_markup_marks(tmp_path):
+    places = ("<main><h1>Our locations</h1><h2>Opelousas</h2><p>1020 Creswell Lane</p><p>Residential treatment and "
+              "detox</p><h2>Ville Platte</h2><p>540 E. Main St.</p><p>Outpatient counseling</p></main>")
+    assert levels(tmp_path, places) == ["detox", "outpatient", "residential"]
+    menu = ("<main><h1>Welcome</h1><p>Philippi, West Virginia</p><ul><li>Home</li><li>Services<ul><li>Intensive "
+            "Outpatient</li><li>Day Program</li></ul></li><li>Contact</li></ul><p>We offer an intensive outpatient "
+            "program for adults.</p></main>")
+    assert levels(tmp_path, menu) == ["iop"]
+
+
+def test_a_row_naming_its_level_in_words_marked_offered_and_news_of_an_end_or_a_fundraiser(tmp_path):
+    table = ("<main><h1>Levels of care</h1><table><tr><th>ASAM</th><th>What it means</th><th>Here?</th></tr>"
+             "<tr><td>3.7-WM</td><td>Detox with nurses 24 hours a day</td><td>Yes – 6-bed unit</td></tr></table></main>")
+    assert levels(tmp_path, table) == ["detox"]
+    for sentence in ("Outpatient groups at this campus ended in 2025; they moved to Eunice.",
+                     "Our 2027 campaign: help us open an outpatient clinic next door."):
+        assert levels(tmp_path, f"<main><h1>News</h1><p>{sentence}</p></main>") == [], sentence
