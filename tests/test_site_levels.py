@@ -839,8 +839,9 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 84.5%" in out
     assert "batch 20 (66 pages, tuned on): precision 97.5%, recall 78.6%" in out
     assert "batch 21 (66 pages, tuned on): precision 97.5%, recall 84.0%" in out
-    # The only pages held out are the seventeenth set's (batch 22, written blind), reported apart.
-    assert "batch 22 (66 pages, held out): precision 93.0%, recall 75.5%" in out
+    assert "batch 22 (66 pages, tuned on): precision 97.7%, recall 80.2%" in out
+    # The only pages held out are the eighteenth set's (batch 23, written blind), reported apart.
+    assert "batch 23 (68 pages, held out): precision 97.8%, recall 75.9%" in out
     assert out.count(", held out)") == 1
 
 
@@ -853,7 +854,7 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # batch 16 75 of 97, 6 wrongly (3 of its false positives remain: a location named "Durant
 # Outpatient Center", and level names in menus that no markup marks as menus); batch 17 75 of 100,
 # 1 wrongly; batch 18 64 of 101, 10 wrongly; batch 19 73 of 97, 5 wrongly; batch 20 74 of 98, 6 wrongly;
-# batch 21 70 of 94, 2 wrongly
+# batch 21 70 of 94, 2 wrongly; batch 22 80 of 106, 6 wrongly
 # (2 remain: a masthead line under the site's name set as an h1, read as its lede).
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
@@ -875,6 +876,7 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_14, 19, 65, 12, 97, 0, 82),
     (bench.LABELLED_15, 20, 66, 13, 98, 2, 77),
     (bench.LABELLED_16, 21, 66, 13, 94, 2, 79),
+    (bench.LABELLED_17, 22, 66, 12, 106, 2, 85),
 ]
 
 
@@ -891,18 +893,18 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-def test_the_seventeenth_set_written_blind_is_held_out_and_scored_as_it_was_once():
-    """Batch 22 (labelled_17) was written by a helper that had not seen the rules, while they were
-    tuned on batch 21, and scored once after that (git 1895f81): 106 levels, 80 found, 6 wrongly
-    (precision 93.0%, recall 75.5%; the rules of this session's start, git 3b1b169: 92.3% / 67.9%; of
-    before batches 11 to 21 were tuned on, git e88be7d: 93.2% / 64.2%). Never tuned on: a rule that
+def test_the_eighteenth_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 23 (labelled_18) was written by a helper that had not seen the rules, while they were
+    tuned on batch 22, and scored once after that (git b11e140): 116 levels, 88 found, 2 wrongly
+    (precision 97.8%, recall 75.9%; the rules of this session's start, git 3b1b169: 95.9% / 60.3%; of
+    before batches 11 to 22 were tuned on, git e88be7d: 94.4% / 57.8%). Never tuned on: a rule that
     makes it better without a new held-out batch beside it would hide how the rules generalize; one
     that makes it worse shows here."""
-    pages = bench.load_labels(bench.LABELLED_17)
-    assert len(pages) == 66 and all(p.held_out and p.batch == 22 for p in pages)
-    assert sum(1 for p in pages if not p.levels) == 12
-    total = bench.total(bench.evaluate(pages, bench.LABELLED_17)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (106, 80, 6)
+    pages = bench.load_labels(bench.LABELLED_18)
+    assert len(pages) == 68 and all(p.held_out and p.batch == 23 for p in pages)
+    assert sum(1 for p in pages if not p.levels) == 11
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_18)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (116, 88, 2)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():
