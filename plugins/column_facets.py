@@ -26,7 +26,7 @@ from datasette import hookimpl
 from datasette.facets import ColumnFacet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
-from plugins import array_filter
+from plugins import array_filter, facet_report
 
 # Arguments that make Datasette run a facet in SQL (any facet type but the values facet).
 SQL_FACET_ARGS = frozenset({"_facet_date", "_facet_array"})
@@ -92,7 +92,8 @@ class IndexedColumnFacet(ColumnFacet):
 
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
-    """Datasette's ColumnFacet, wherever a plugin registers it, becomes IndexedColumnFacet."""
+    """Datasette's ColumnFacet, wherever a plugin registers it, becomes IndexedColumnFacet; every
+    facet class reports whether it timed out (plugins/facet_report.py, for the response cache)."""
     outcome = yield
-    outcome.force_result([[IndexedColumnFacet if klass is ColumnFacet else klass for klass in classes]
-                          for classes in outcome.get_result()])
+    outcome.force_result([[facet_report.reported(IndexedColumnFacet if klass is ColumnFacet else klass)
+                           for klass in classes] for classes in outcome.get_result()])

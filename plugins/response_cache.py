@@ -8,8 +8,8 @@ a new build is swapped in, requests miss and are answered from it, and the old b
 age out. Kept only: GET answers with status 200,
 no Set-Cookie, at most MAX_ANSWER_BYTES, to requests that carry no Cookie or Authorization header
 (what a person with a session sees is never shared) and are not Datasette's own /-/ pages; not a
-table page whose facets may have timed out under load (`whole`), which the next request renders
-again. The
+table page a facet of which timed out under load (`whole`: its facet classes report it), which the
+next request renders again. The
 least recently used answers go first past DIRECTORY_RESPONSE_CACHE_MB (default 64 MB a process;
 0 turns the cache off). Each answer says `x-directory-cache: hit` or `miss`.
 
@@ -23,6 +23,8 @@ import time
 from collections import OrderedDict
 
 from datasette import hookimpl
+
+from plugins import facet_report
 
 CACHE_MB = 64
 CACHE_MB_ENV = "DIRECTORY_RESPONSE_CACHE_MB"
@@ -100,12 +102,16 @@ async def _replay(send, answer) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def whole(body: bytes, render_seconds: float, facet_limit_seconds: float) -> bool:
+def whole(body: bytes, render_seconds: float, facet_limit_seconds: float,
+          report: facet_report.FacetReport | None = None) -> bool:
     """False for a table page some facet of which may have timed out (a partial answer, kept it
-    would be handed to everyone): the HTML says so; Datasette 0.65's JSON does not, so a table's
-    JSON (it has facet_results) rendered in no less than the facet time limit is not kept either."""
-    if TIMED_OUT_HTML in body:
+    would be handed to everyone): the HTML says so; Datasette 0.65's JSON does not, but the page's
+    facet classes report it (plugins/facet_report.py). Without their report, a table's JSON (it has
+    facet_results) rendered in no less than the facet time limit is not kept either."""
+    if TIMED_OUT_HTML in body or (report is not None and report.timed_out):
         return False
+    if report is not None and report.facets_ran:
+        return True
     return not (render_seconds >= facet_limit_seconds and FACET_RESULTS_JSON in body)
 
 
@@ -149,10 +155,15 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             recorder, started = _Recorder(send), time.perf_counter()
-            await app(scope, receive, recorder)
+            report = facet_report.FacetReport()
+            token = facet_report.current.set(report)
+            try:
+                await app(scope, receive, recorder)
+            finally:
+                facet_report.current.reset(token)
             body = b"".join(recorder.chunks)
             facet_limit = datasette.setting("facet_time_limit_ms") / 1000
-            if recorder.keep and recorder.status and whole(body, time.perf_counter() - started, facet_limit):
+            if recorder.keep and recorder.status and whole(body, time.perf_counter() - started, facet_limit, report):
                 answers.put(key, recorder.status, recorder.headers, body)
         return response_cache
     return wrap

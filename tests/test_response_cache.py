@@ -12,7 +12,7 @@ from datasette.app import Datasette
 
 from common.serving import datasette_options
 from pipelines.build import build
-from plugins import response_cache
+from plugins import facet_report, response_cache
 from tests.support import item, write_feed
 
 
@@ -102,6 +102,36 @@ def test_a_table_page_whose_facets_may_have_timed_out_is_not_kept():
     assert response_cache.whole(table_json, 0.05, 0.2)
     assert not response_cache.whole(table_json, 0.25, 0.2)  # slow enough that a facet may have given up
     assert response_cache.whole(b'{"rows": []}', 5.0, 0.2)  # no facets: however slow, it is whole
+    # The page's facet classes report whether any of them timed out: then the time says nothing.
+    report = facet_report.FacetReport()
+    report.facets_ran = 2
+    assert response_cache.whole(table_json, 0.25, 0.2, report)  # slow, but every facet finished
+    report.timed_out = True
+    assert not response_cache.whole(table_json, 0.01, 0.2, report)
+    assert not response_cache.whole(table_json, 0.25, 0.2, facet_report.FacetReport())  # none ran: the time decides
+
+
+@pytest.mark.parametrize("times_out", [False, True])
+def test_a_table_json_is_kept_unless_its_facets_report_a_timeout(builds, tmp_path, monkeypatch, times_out):
+    """Through Datasette's own table view and facet classes, on a served build: with every facet
+    finished the JSON is kept (the second request a hit), however long it took; when a facet times
+    out (Datasette's ColumnFacet gives up: simulated, as a small build answers in microseconds)
+    the JSON, which does not say so, is rendered again."""
+    from datasette.facets import ColumnFacet
+
+    if times_out:
+        async def gave_up(self):
+            return [], [c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()]
+        monkeypatch.setattr(ColumnFacet, "facet_results", gave_up)
+    served = tmp_path / "programs.db"
+    shutil.copy(builds[0], served)
+    ds = Datasette(**datasette_options(served, facet_time_limit_ms=1000))
+    path = "/programs/program_care_levels.json?_facet=source&_facet=care_level"
+    first, second = get_all(ds, [(path, {}), (path, {})])
+    assert first.status_code == second.status_code == 200
+    assert bool(first.json()["facet_results"]) != times_out
+    assert (first.headers["x-directory-cache"], second.headers["x-directory-cache"]) == (
+        ("miss", "miss") if times_out else ("miss", "hit"))
 
 
 def test_an_answer_with_a_timed_out_facet_is_rendered_again(builds, tmp_path):
