@@ -24,7 +24,7 @@ detox unit"), sends people elsewhere ("we can refer you to an IOP"), names where
 or what the level is compared with ("an alternative to inpatient care", "after residential
 treatment", "When IOP isn't enough" is neither an offer nor a denial), is part of another organisation's name ("Ben Taub Hospital's inpatient unit"), sits
 in page furniture (the spider marks navigation, header, footer and sidebar text). On a blog-like
-page (a post, news item or job ad) only its sentences count.
+page (a post, news item or job ad) only its sentences and table rows marked offered count.
 """
 from __future__ import annotations
 
@@ -111,24 +111,19 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
             kept.append(span)
     mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
     named = {m.level for m in mentions if not m.described}
-    return [m for m in mentions if not m.described or not named - {m.level} or _offered_alone(text, m, mentions)]
+    return [m for m in mentions if not m.described or not named - {m.level} or _offered_alone(voc, text, m, mentions)]
 
 
-def _offered_alone(text: str, m: Mention, mentions: list[Mention]) -> bool:
+def _offered_alone(voc: Vocabulary, text: str, m: Mention, mentions: list[Mention]) -> bool:
     """A described level the program offers by itself beside a named one: in a clause of its own
     ("... an evening IOP and offer weekly individual counseling"), or first, just after the offer
     verb ("Lamoille Counseling offers weekly counseling ... and our evening IOP"; not "Our IOP offers
     weekly family therapy", where the named level is the subject)."""
     before = text[:m.start]
-    if _AND_OFFER.search(before):
+    if voc.patterns["and_offer"].search(before):
         return True
-    return bool(_OFFER_VERB_END.search(before)) and not any(n.start < m.start and not n.described for n in mentions)
-
-
-_AND_OFFER = re.compile(r"\b(?:and|also|plus|y)\s+(?:also\s+)?(?:offer|offers|provide|provides|ofrecemos|brindamos|damos)"
-                        r"\s+(?:an?\s+|una?\s+)?\Z", re.I)
-_OFFER_VERB_END = re.compile(r"\b(?:offer|offers|provide|provides|ofrece|ofrecen|ofrecemos|brinda|brindamos|damos)"
-                             r"\s+(?:an?\s+|una?\s+)?\Z", re.I)
+    return (bool(voc.patterns["offer_verb_end"].search(before))
+            and not any(n.start < m.start and not n.described for n in mentions))
 
 
 class _Judge:
@@ -563,15 +558,15 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
     (or heading, list item, table row or schema.org service) that states it and the page URL. A
-    blog-like page states only what its sentences say in the program's own voice."""
+    blog-like page states only what its sentences say in the program's own voice, and its table rows
+    marked offered."""
     judge = _Judge(page, voc or load_vocabulary())
     sentences = _judge_sentences(judge, page)
     if page.is_blog_like:
         # A post, news item or job ad states what the program says in its own voice it offers now,
-        # in a sentence or a table row marked offered; a level its headings say has ended, paused or
-        # is still to come does not count ("Why we ended our evening IOP pilot"). Its headings and
-        # lists are not labels.
-        # A table that marks its rows offered (Yes, ✓) states them on any page.
+        # in a sentence, or in a table row marked offered (Yes, ✓); a level its headings say has
+        # ended, paused or is still to come does not count ("Why we ended our evening IOP pilot").
+        # Its headings and lists are not labels.
         ruled_out = sentences.denied.union(*(levels for i, levels in sentences.ruled_out_in.items()
                                              if page.blocks[i].kind == "heading"))
         stated = {**judge_rows(judge, page).found, **sentences.found}

@@ -274,18 +274,16 @@ def is_location_heading(judge, text: str, intro: list[str] | tuple = ()) -> bool
                for w in re.findall(r"[\w’'&+-]+", _without_places(text)))
 
 
-_LOCATIONS = re.compile(r"\b(?:locations?|offices|campuses|clinics|sites|where\s+(?:we\s+are|to\s+find\s+us)|"
-                        r"ubicaciones|sedes|oficinas)\b", re.I)
-
-
 def _place_under_locations(judge, outline: list[tuple[str, list[str]]]) -> bool:
-    """A short name heading ("Opelousas", "Ville Platte") under the page's heading of its
-    locations ("Our locations"): one of its places, whether or not the place list knows the town."""
+    """A short name heading ("Opelousas", "Ville Platte") under a heading of the program's places
+    ("Our locations", "Offices": its last word a location_word): one of its places, whether or not
+    the place list knows the town."""
     name = outline[0][0].strip()
     words = re.findall(r"[\w’'&.-]+", name)
     if not words or len(words) > 4 or judge.mentions(name) or not all(w[:1].isupper() for w in words):
         return False
-    return any(_LOCATIONS.search(heading) for heading, _ in outline[1:])
+    return any((words := re.findall(r"[\w’'-]+", heading)) and judge.p["location_word"].match(words[-1].lower())
+               for heading, _ in outline[1:])
 
 
 def is_offer_heading(judge, text: str) -> bool:
@@ -470,11 +468,6 @@ def _card_text(blocks: list[Block], i: int) -> str | None:
     return f"{blocks[i].text} — {split_sentences(blocks[i + 1].text)[0]}"
 
 
-# A card of a program for others than the clients, or beside the treatment ("Family program" /
-# "Weekly family therapy by video"): its weekly sessions are no outpatient level of its own.
-_ADJUNCT_CARD = re.compile(r"\b(?:family|families|parents?|alumni|community|support|volunteers?)\b", re.I)
-
-
 def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
     """The level a card names by describing it, in a series of level cards: a heading naming no
     level ("Therapy") whose first line completes a level phrase ("Weekly · 50 minutes" makes
@@ -500,7 +493,8 @@ def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
     # an addiction psychiatrist, office-based buprenorphine and counseling."
     first = split_sentences(blocks[i + 1].text)[0]
     offset = len(card) - len(first)
-    if _negates_or_refers(judge, first) or _ADJUNCT_CARD.search(blocks[i].text):
+    # Not a card of a program beside the treatment ("Family program" / "Weekly family therapy").
+    if _negates_or_refers(judge, first) or judge.p["adjunct_word"].search(blocks[i].text):
         return []
     return [replace(m, start=m.start + offset, end=m.end + offset) for m in judge.mentions(first)
             if m.described and m.start == 0]
@@ -538,7 +532,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     found: dict[str, Finding] = {}
     blocks = page.blocks
     ranges = _sections(blocks)
-    menu = _menu_items(blocks)
+    menu = _menu_items(judge, blocks)
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
         if i in menu:
@@ -612,11 +606,7 @@ def _masthead(judge, blocks: list[Block], i: int) -> bool:
     return bool(folded) and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}
 
 
-_MENU_WORDS = frozenset({"home", "contact", "contact us", "about", "about us", "blog", "inicio", "contacto",
-                         "nosotros", "sobre nosotros"})
-
-
-def _menu_items(blocks: list[Block]) -> set[int]:
+def _menu_items(judge, blocks: list[Block]) -> set[int]:
     """The items of a site's menu that no markup marks as navigation: a list with "Home" or
     "Contact" among its items, and the items of its submenus (whose lead-in is one of them):
     "Home · Services (Intensive Outpatient, Counseling, Day Program) · Families · Contact"."""
@@ -625,7 +615,7 @@ def _menu_items(blocks: list[Block]) -> set[int]:
         if block.kind == "item" and block.lead_in:
             lists.setdefault(block.lead_in, []).append(i)
     menus = {lead for lead, items in lists.items()
-             if any(blocks[i].text.strip().lower() in _MENU_WORDS for i in items)}
+             if any(judge.p["menu_word"].match(blocks[i].text.strip().lower()) for i in items)}
     entries = {blocks[i].text for lead in menus for i in lists[lead]}
     return {i for lead, items in lists.items() if lead in menus or lead in entries for i in items}
 

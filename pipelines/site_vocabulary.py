@@ -62,6 +62,9 @@ KINDS = {
     "narrowing": "just before the level phrase: one group's program of the level (adolescent, women's): its "
                  "closure or denial is not the whole level's (The adolescent PHP closed in June 2026)",
     "possessive": "the program's own word for its own (our): the levels just after it are the program's",
+    "menu_word": "an item of a site's menu (Home, Contact): a list holding one is navigation, whatever its markup",
+    "adjunct_word": "in a card's title: a program beside the treatment (Family program, Alumni), whose weekly "
+                    "sessions are no outpatient level of its own",
     "label_word": "a word a heading or list item may have around a level phrase and stay a label",
     "heading_word": "besides label words, a word of a heading introducing the program's offerings (that we offer)",
     "region_word": "with a place, names a region and stays a place (Greater Houston, North Texas)",
@@ -89,7 +92,7 @@ KINDS = {
 LEVEL_KINDS = ("level", "described_level", "self_described_level", "not_level")  # rows kept one by one, not joined by kind
 # Kinds whose patterns are matched against a whole token (a class name, a path segment, a word).
 WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class",
-                     "page_class"}
+                     "page_class", "menu_word"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
 # end at a word's end: a question, an answer, a table cell.
 START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}
@@ -179,6 +182,11 @@ def _load(path: Path, changed: int | None) -> Vocabulary:
     # The "just after a level phrase" kinds allow up to three words first.
     for kind in ("negation_after", "offer_after", "own_place_after", "referral_after"):
         patterns[kind] = re.compile(rf"\W*(?:[\w’'-]+\W+){{0,3}}?(?:{'|'.join(parts[kind])})", re.I)
+    # An offer verb just before a phrase (its article aside), and the same opening a clause of its own
+    # ("and offer ..."): where a described level is offered by itself (site_judging.find_mentions).
+    verb = "|".join(f"(?:{p})" for p in parts["offer_verb"])
+    patterns["offer_verb_end"] = re.compile(rf"(?:{verb})\s+(?:an?\s+|una?\s+)?\Z", re.I)
+    patterns["and_offer"] = re.compile(rf"\b(?:and|also|plus|y)\s+(?:also\s+)?(?:{verb})\s+(?:an?\s+|una?\s+)?\Z", re.I)
     return Vocabulary(levels, not_levels, patterns, described, self_described)
 
 

@@ -26,7 +26,7 @@ from datasette import hookimpl
 from datasette.facets import ColumnFacet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
-from plugins import array_filter, facet_report
+from plugins import array_filter, facet_report, value_sets
 
 # Arguments that make Datasette run a facet in SQL (any facet type but the values facet).
 SQL_FACET_ARGS = frozenset({"_facet_date", "_facet_array"})
@@ -35,8 +35,7 @@ NAME = "name"
 
 def _columns_asked(datasette, database: str, pairs: list[tuple[str, str]]) -> set[str]:
     """The plain column facets of the page: metadata.yml's and those asked for with `_facet=`."""
-    configured = datasette.table_metadata(database, "programs").get("facets") or ()
-    return {f for f in configured if isinstance(f, str)} | {v for k, v in pairs if k == "_facet"}
+    return set(value_sets.configured_columns(datasette, database)) | {v for k, v in pairs if k == "_facet"}
 
 
 def walks_name_index(datasette, database: str, query_string: str, sets, filters) -> bool:
@@ -63,12 +62,14 @@ class IndexedColumnFacet(ColumnFacet):
 
     async def facet_results(self):
         marked = array_filter.in_memory.get()
-        columns = [c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()]
+        configs = self.get_configs()
+        columns = [c["config"].get("column") or c["config"]["simple"] for c in configs]
         if marked is None or not set(columns) <= marked[0].columns.keys():
             return await super().facet_results()
         sets, filters = marked
-        return [await self._result(column, source_and_config["source"], sets.column_counts(filters, column, self.get_facet_size() + 1))
-                for column, source_and_config in zip(columns, self.get_configs())], []
+        limit = self.get_facet_size() + 1  # one more than shown, to say whether it is truncated
+        return [await self._result(column, config["source"], sets.column_counts(filters, column, limit))
+                for column, config in zip(columns, configs)], []
 
     async def _result(self, column: str, source: str, counts: list[tuple[object, int]]) -> dict:
         """One facet's entry, built as ColumnFacet.facet_results builds it from its SQL's rows."""

@@ -40,7 +40,7 @@ class ValueSets:
                  columns: dict[str, list] | None = None, programs: int = 0):
         self.bits, self.members, self.columns = bits, members or {}, columns or {}
         self.programs = programs
-        self._whole: dict[str, Counter] = {}
+        self._whole: dict[str, list] = {}  # column -> its whole table's counts, ordered
         self.by_column: dict[str, list[tuple[str, int]]] = {}
         for (column, value), programs_of in sorted(bits.items()):
             self.by_column.setdefault(column, []).append((value, programs_of))
@@ -100,15 +100,22 @@ class ValueSets:
         values = self.columns.get(column)
         if values is None:
             return None
-        if filters:
-            counted = Counter(map(values.__getitem__, self._positions(filters)))
-        else:  # the whole table (the national facets page): counted once
-            counted = self._whole.get(column) or self._whole.setdefault(column, Counter(values))
-        counted = {value: count for value, count in counted.items() if value is not None}
-        if len(counted) > limit:  # only the values that can be among the first `limit` are sorted
-            least = heapq.nlargest(limit, counted.values())[-1]
-            counted = {value: count for value, count in counted.items() if count >= least}
-        return sorted(counted.items(), key=lambda pair: (-pair[1], *_sqlite_order(pair[0])))[:limit]
+        if not filters:  # the whole table (the national facets page): counted and ordered once
+            if column not in self._whole:
+                self._whole[column] = _ordered(Counter(values), limit=None)
+            return self._whole[column][:limit]
+        return _ordered(Counter(map(values.__getitem__, self._positions(filters))), limit)
+
+
+def _ordered(counted: Counter, limit: int | None) -> list[tuple[object, int]]:
+    """[(value, count)] most first, then by value as SQLite orders it, nulls left out; the first
+    `limit` (only the values that can be among them are sorted)."""
+    counted.pop(None, None)
+    if limit is not None and len(counted) > limit:
+        least = heapq.nlargest(limit, counted.values())[-1]
+        counted = Counter({value: count for value, count in counted.items() if count >= least})
+    ordered = sorted(counted.items(), key=lambda pair: (-pair[1], *_sqlite_order(pair[0])))
+    return ordered if limit is None else ordered[:limit]
 
 
 def _sqlite_order(value) -> tuple:
@@ -147,15 +154,15 @@ def ready(db) -> ValueSets | None:
     return None
 
 
-def configured_columns(db) -> tuple[str, ...]:
+def configured_columns(datasette, database: str) -> tuple[str, ...]:
     """The plain column facets metadata.yml configures on the programs table (city, telehealth): the
     columns whose values are read beside the bitmaps."""
-    facets = db.ds.table_metadata(db.name, "programs").get("facets") or ()
+    facets = datasette.table_metadata(database, "programs").get("facets") or ()
     return tuple(facet for facet in facets if isinstance(facet, str))
 
 
 async def _read(db, key: tuple) -> None:
-    columns = configured_columns(db)
+    columns = configured_columns(db.ds, db.name)
     try:
         _builds[key] = await db.execute_fn(lambda conn: ValueSets.read(conn, columns))
     except Exception as error:  # the facets keep counting with SQL

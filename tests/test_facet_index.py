@@ -258,6 +258,11 @@ def test_column_counts_are_sqls_group_by_at_any_limit(built_db):
                     f"group by [{column}] order by n desc, value limit {limit}", [v for _, v in filters]).fetchall()
                 assert sets.column_counts(filters, column, limit) == expected, (filters, column, limit)
     assert sets.column_counts([("care_levels", "iop")], "state", 5) is None
+    # The whole table's counts are kept once per build: a small limit first does not cut a larger one.
+    for limit in (2, 31, 10_000):
+        expected = conn.execute("select city, count(*) as n from programs where city is not null group by city "
+                                f"order by n desc, city limit {limit}").fetchall()
+        assert sets.column_counts([], "city", limit) == expected, limit
     conn.close()
 
 
