@@ -36,6 +36,7 @@ from pipelines.site_labels import (badge_ruled_out, is_own_heading, judge_labels
                                      label_mentions, listed_after_heading)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
 from pipelines.site_schedule import schedule_spans
+from pipelines.site_services import service_outpatient
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
@@ -285,6 +286,19 @@ class _Judge:
         """Where the level phrase after mention i starts, or the clause's end."""
         return min([n.start for n in mentions[i + 1:] if n.start < end] + [end])
 
+    def placed_here(self, post: str) -> bool:
+        """The program's own place right after a level phrase, up to two words of its name between
+        ("residential stay with us", "detox unit down the hall")."""
+        rest = post
+        for _ in range(3):
+            if self.p["own_place_after"].match(rest):
+                return True
+            word = re.match(r"\s*([\w’'-]+)", rest)
+            if not word or not self.p["label_word"].fullmatch(word.group(1).lower()):
+                return False
+            rest = rest[word.end():]
+        return False
+
     def at_own_name(self, post: str) -> bool:
         """The words after a level phrase place it at the program, by name: "residential treatment
         at Tall Pines"."""
@@ -378,7 +392,10 @@ class _Judge:
             # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
             # named before the referral is where clients come from, not where they are sent; the
             # level they come back to ("until you are ready to come back to outpatient") is its own.
-            sent = ((referral and not (i in ours and m.end <= referral.start())
+            # So is a level placed here before the referral ("your residential stay with us, your
+            # counselor will help you plan what comes next").
+            own_first = i in ours or self.placed_here(post)
+            sent = ((referral and not (own_first and m.end <= referral.start())
                      and not self.p["return_to"].search(pre))
                     or self.said_after(("referral_after",), masked[m.end:self.next_start(mentions, i, end)]))
             if sent or negation or negated_after or past:
@@ -579,7 +596,8 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     for i, levels in badge_ruled_out(judge, page.blocks).items():
         sentences.rule_out(i, levels)
     labels = judge_labels(judge, page, sentences.ruled_out_in)
-    found = {**sentences.described, **judge_services(judge, page), **labels, **rows.found, **sentences.found}
+    found = {**service_outpatient(judge, page, sentences.ruled_out_in), **sentences.described,
+             **judge_services(judge, page), **labels, **rows.found, **sentences.found}
     # Where the page itself says it does not offer a level, a looser use of the same word on the
     # page ("two outpatient programs", meaning PHP and IOP) does not count.
     return [found[level] for level in vocab.care_levels() if level in found and level not in sentences.denied]

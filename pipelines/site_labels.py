@@ -371,7 +371,7 @@ def declines(judge, text: str) -> bool:
     return False
 
 
-def _sections(blocks: list[Block]) -> list[tuple[int, int]]:
+def sections(blocks: list[Block]) -> list[tuple[int, int]]:
     """For each block, the block range of its context: a heading's own section (an h1 only its
     introduction), or for other blocks the section of the heading above them."""
     ranges: list[tuple[int, int]] = []
@@ -500,7 +500,7 @@ def _described_card(judge, blocks: list[Block], i: int) -> list[Mention]:
             if m.described and m.start == 0]
 
 
-def _label_quote(blocks: list[Block], i: int) -> str:
+def label_quote(blocks: list[Block], i: int) -> str:
     """A list item with its lead-in; a heading with the sentence that opens its section; another
     block with the heading above it."""
     block = blocks[i]
@@ -531,21 +531,17 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     says "at our campus" and the others only describe."""
     found: dict[str, Finding] = {}
     blocks = page.blocks
-    ranges = _sections(blocks)
-    menu = _menu_items(judge, blocks)
+    ranges = sections(blocks)
+    menu = menu_items(judge, blocks)
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
-        if i in menu:
+        mentions = [] if i in menu else label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
+        if not mentions or not offer_place(judge, blocks, i, menu):
             continue
-        mentions = label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
-        if not mentions or (block.lead_in and _negates_or_refers(judge, block.lead_in)):
-            continue
-        if _under_referring_header(judge, blocks, i) or _after_contact_line(blocks, i) or _masthead(judge, blocks, i):
-            continue
-        context = _context(blocks, ranges, i)
+        context = section_context(blocks, ranges, i)
         if any(declines(judge, b.text) for b in context if b.kind != "heading"):
             continue  # "We do not provide these levels of care": no series confirms it either
-        if any(judge.p["explainer"].search(b.text) for b in context):
+        if explains(judge, context):
             continue  # "This guide explains the levels of care in Massachusetts": definitions
         labels.append((i, mentions, _label_confirmed(judge, blocks, i, context)))
     series: dict[tuple, list[bool]] = {}
@@ -559,7 +555,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             continue
         start, stop = ranges[i]
         if blocks[i].kind == "heading":
-            context = _context(blocks, ranges, i)
+            context = section_context(blocks, ranges, i)
             # Narrower levels said as where clients come from ("Continuing care after IOP") are no sub-programs.
             inside = {m.level for b in context for m in judge.mentions(b.text)
                       if not judge.blocked(judge.mask(b.text)[:m.start])}
@@ -568,8 +564,22 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
         ruled_out = set().union(*(ruled_out_in.get(j, set()) for j in range(start, stop)))
         for m in mentions:
             if m.level not in ruled_out:
-                found.setdefault(m.level, Finding(m.level, quote(_label_quote(blocks, i)), page.url))
+                found.setdefault(m.level, Finding(m.level, quote(label_quote(blocks, i)), page.url))
     return found
+
+
+def offer_place(judge, blocks: list[Block], i: int, menu: set[int]) -> bool:
+    """Block i sits where a page shows what the program offers: not in a menu (menu: the indexes
+    of menu_items), the site's masthead, a footer line under its address or a table under a
+    header that refers, nor after a lead-in that negates or refers."""
+    lead_in = blocks[i].lead_in
+    return not (i in menu or (lead_in and _negates_or_refers(judge, lead_in)) or _under_referring_header(judge, blocks, i)
+                or _after_contact_line(blocks, i) or _masthead(judge, blocks, i))
+
+
+def explains(judge, context: list[Block]) -> bool:
+    """The section explains levels in general (an explainer phrase)."""
+    return any(judge.p["explainer"].search(b.text) for b in context)
 
 
 # A site's address or phone line: "Kaskaskia Recovery · 410 W Gallatin St, Vandalia, IL 62471 · (618) 555-0175".
@@ -606,7 +616,7 @@ def _masthead(judge, blocks: list[Block], i: int) -> bool:
     return bool(folded) and folded in {re.sub(r"\W+", " ", n).strip().lower() for n in judge.page.own_names}
 
 
-def _menu_items(judge, blocks: list[Block]) -> set[int]:
+def menu_items(judge, blocks: list[Block]) -> set[int]:
     """The items of a site's menu that no markup marks as navigation: a list with "Home" or
     "Contact" among its items, and the items of its submenus (whose lead-in is one of them):
     "Home · Services (Intensive Outpatient, Counseling, Day Program) · Families · Contact"."""
@@ -620,7 +630,7 @@ def _menu_items(judge, blocks: list[Block]) -> set[int]:
     return {i for lead, items in lists.items() if lead in menus or lead in entries for i in items}
 
 
-def _context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:
+def section_context(blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> list[Block]:
     """The blocks of label i's section but itself, its list's lead-in first."""
     start, stop = ranges[i]
     context = [blocks[j] for j in range(start, stop) if j != i]

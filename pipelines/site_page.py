@@ -13,6 +13,12 @@ MAX_QUOTE = 300
 _ABBREVIATIONS = re.compile(r"(?:\b(?:Dr|Dra|Mr|Mrs|Ms|St|Sr|Sra|Jr|Inc|Ltd|Co|vs|approx|Ave|Blvd|Rd|Ste|Mt|Ft)"
                             r"|\b[a-zA-Z]\.[a-zA-Z]|\b[A-Z])\.$")
 _NUMBER_ABBREVIATION = re.compile(r"\b(?:No|Nos|no|Vol|p|pp)\.$")  # "No. 1": an abbreviation only before a number
+# "6 to 9 p.m. If you were referred ...": a clock time ends a sentence when a clause opens after it
+# (not "9 a.m. Monday through Friday", nor "6 to 9 p.m. A process group ...", a schedule's
+# fragment whose next line says what meets).
+_CLOCK = re.compile(r"\b[ap]\.m\.$", re.I)
+_CLAUSE_OPENER = re.compile(r"[¿¡\"“‘(]*(?:if|when|we|our|you|your|please|call|they|it|this|there|after|before|"
+                            r"si|cuando|nosotros|nuestr[oa]s?|usted|llame)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ def split_sentences(text: str) -> list[str]:
     pieces = re.split(r"(?<=[.!?])[\"”’)]*\s+(?=[¿¡\"“‘(]*[A-ZÁÉÍÓÚÑ0-9])", text)
     sentences: list[str] = []
     for piece in pieces:
-        if sentences and (_ABBREVIATIONS.search(sentences[-1])
-                          or (_NUMBER_ABBREVIATION.search(sentences[-1]) and piece[:1].isdigit())):
+        clock = sentences and _CLOCK.search(sentences[-1]) and _CLAUSE_OPENER.match(piece)
+        if sentences and not clock and (_ABBREVIATIONS.search(sentences[-1])
+                                        or (_NUMBER_ABBREVIATION.search(sentences[-1]) and piece[:1].isdigit())):
             sentences[-1] += " " + piece
         else:
             sentences.append(piece)

@@ -33,6 +33,10 @@ KINDS = {
                             "rules it out or speaks in general (generic)",
     "generic": "in a sentence: it speaks of such care in general (typically, most programs), so a "
                "self-described level or a schedule in it is not the program's own",
+    "outpatient_service": "at the start of a line of the program's services: counseling or medication visits named "
+                          "as a service (Individual therapy, Consejería individual): outpatient care (pipelines.site_services)",
+    "more_than_weekly": "in such a line: care more intensive than outpatient visits, or a program's own therapy "
+                        "(group therapy alone, twice a week, school, beds): no outpatient service",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
     "negation": "before the level phrase in its clause: not offered",
     "negation_after": "just after the level phrase: not offered (is not available, closed in 2022)",
@@ -95,7 +99,7 @@ WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word
                      "page_class", "menu_word"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
 # end at a word's end: a question, an answer, a table cell.
-START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark"}
+START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark", "outpatient_service"}
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""Outpatient care named as a service: a clinic's list of what it offers often names no level at
+all ("How we can help: Counseling for adults, children and families · Psychiatric evaluation and
+medication management · An Intensive Outpatient Program ..."), a fee table lists "Individual
+therapy session (53 min) | $140", a card reads "Consejería individual y familiar". A careful
+reader takes such counseling and medication visits, for people who live at home, as outpatient
+care. Called by pipelines.site_judging (state_levels) with its judge, on pages that are not posts.
+
+    service_outpatient(judge, page, ruled_out_in) -> {"outpatient": Finding} or {}
+
+A line counts when it opens with an outpatient_service phrase of the data and
+- it sits where the page shows its offer (site_labels.offer_place: not a menu, masthead, footer
+  line or a table of other places), below the page's title unless it is a table row;
+- it names no other level and nothing of more intensive care (a more_than_weekly phrase: group
+  therapy alone, therapy twice a week or daily, a school, beds), since the therapy of a
+  residential or day program is part of that program;
+- the page's title names no other level (a residential program's page lists its therapies);
+- its section explains no levels in general, the line neither negates nor refers, and no
+  sentence of its section rules outpatient care out.
+"""
+from __future__ import annotations
+
+from pipelines.site_labels import ROW_CELL, explains, label_quote, menu_items, offer_place, section_context, sections
+from pipelines.site_page import Block, Finding, Page, quote
+
+LEVEL = "outpatient"
+
+
+def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
+    """(index of the page's title: its h1, else its first heading; whether it names a level other
+    than outpatient care)."""
+    headings = [i for i, b in enumerate(blocks) if b.kind == "heading"]
+    title = next((i for i in headings if blocks[i].heading == 1), headings[0] if headings else None)
+    if title is None:
+        return -1, False
+    return title, any(m.level != LEVEL for m in judge.mentions(blocks[title].text))
+
+
+def _names_service(judge, text: str) -> bool:
+    """The line opens with an outpatient service and speaks of nothing more intensive."""
+    if not judge.p["outpatient_service"].match(text) or judge.p["more_than_weekly"].search(text):
+        return False
+    return all(m.level == LEVEL for m in judge.mentions(text))
+
+
+def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
+    """Outpatient care where the page lists counseling or medication visits as its own service."""
+    blocks = page.blocks
+    title, other_page = _title_names_another_level(judge, blocks)
+    if other_page:
+        return {}
+    menu, ranges = menu_items(judge, blocks), sections(blocks)
+    for i, block in enumerate(blocks):
+        # Above the title, or on a page without one, a line may be the site's tagline, said on every
+        # page; a table row is none.
+        tagline_place = (title < 0 or i <= title) and ROW_CELL not in block.text
+        if tagline_place or block.kind == "heading" or not _names_service(judge, block.text):
+            continue
+        masked = judge.mask(block.text)
+        if not offer_place(judge, blocks, i, menu) or any(judge.p[k].search(masked) for k in ("negation", "referral")):
+            continue
+        start, stop = ranges[i]
+        if explains(judge, section_context(blocks, ranges, i)) or any(
+                LEVEL in ruled_out_in.get(j, set()) for j in range(start, stop)):
+            continue
+        return {LEVEL: Finding(LEVEL, quote(label_quote(blocks, i)), page.url)}
+    return {}
