@@ -49,6 +49,7 @@ here home how in into is its learn more new now of on or our start that the thei
 today us we what when where which who why with you your offer offers offered offering provide provides
 providing include includes including feature features featuring welcome explore discover begin visit
 vs versus about top best leading trusted affordable confidential compassionate expert quality
+most many some several few nearly almost
 el la los las un una en de del y con para por nuestro nuestra nuestros nuestras ofrecemos ofrece
 """.split())
 _TOKEN = re.compile(r"[\w’'&+/-]+|[^\w\s]")
@@ -190,7 +191,8 @@ class _Judge:
             if not token[:1].isalpha() or not token[:1].isupper():
                 break
             low = token.lower().removesuffix("’s").removesuffix("'s")
-            if low in NOT_NAME_WORDS:
+            # "Christ-centered residential": a compound adjective, lowercase after its hyphen, is no name.
+            if low in NOT_NAME_WORDS or re.fullmatch(r"[A-Z][\w’']*-[a-z][\w-]*", token):
                 break
             if self.p["label_word"].match(low) or (token.isupper() and len(token) <= 6):
                 if name:
