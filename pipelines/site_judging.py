@@ -394,10 +394,10 @@ class _Judge:
             # "Patients leaving our Day Hospital are referred to IOPs": the program's own level
             # named before the referral is where clients come from, not where they are sent; the
             # level they come back to ("until you are ready to come back to outpatient") is its own.
-            # So is a level placed here before the referral ("your residential stay with us, your
-            # counselor will help you plan what comes next").
-            own_first = i in ours or self.placed_here(post)
-            sent = ((referral and not (own_first and m.end <= referral.start())
+            # Its own place said right after it outweighs any referral of the clause ("Most patients
+            # transfer directly to the Residential House down the hall").
+            placed = self.placed_here(post)
+            sent = ((referral and not placed and not ((i in ours) and m.end <= referral.start())
                      and not self.p["return_to"].search(pre))
                     or self.said_after(("referral_after",), masked[m.end:self.next_start(mentions, i, end)]))
             if sent or negation or negated_after or past:

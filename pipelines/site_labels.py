@@ -685,7 +685,8 @@ def badge_ruled_out(judge, blocks: list[Block]) -> dict[int, set[str]]:
 
 
 _BADGE_TAIL = re.compile(r"(?:\s*(?:here|now|yet|currently|at\s+this\s+(?:location|site|time)|aqu[ií]|todav[ií]a|"
-                         r"since\s+(?:\w+\s+)?(?:19|20)\d\d|until\s+further\s+notice|for\s+now))?[\s.!)]*\Z", re.I)
+                         r"since\s+(?:\w+\s+)?(?:19|20)\d\d|until\s+further\s+notice|for\s+now|"
+                         r"(?:on\s+|in\s+)?[a-z]+\.?\s+(?:\d{1,2},?\s+)?(?:19|20)\d\d))?[\s.!)]*\Z", re.I)  # Closed September 30, 2026
 
 
 def _is_badge(judge, text: str) -> bool:

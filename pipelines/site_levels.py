@@ -66,7 +66,10 @@ def _host_label(url: str) -> str:
 
 
 def _blog_path(url: str, voc: Vocabulary) -> str | None:
-    for segment in urlsplit(url).path.lower().split("/"):
+    path = urlsplit(url).path.lower()
+    if voc.patterns["help_path"].search(path):
+        return None  # a help center's /articles/ are its answers about the program
+    for segment in path.split("/"):
         segment = re.sub(r"\.(?:html?|php|aspx?|jsp)$", "", segment)
         if segment and voc.patterns["blog_path"].match(segment):
             return f"path segment /{segment}/"

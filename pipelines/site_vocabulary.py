@@ -88,6 +88,7 @@ KINDS = {
     "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
     "no_mark": "at the start of a table cell: the row's level is not offered (✗, No, Referral, Closed)",
     "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",
+    "help_path": "in a URL path: a help center's articles, the program's answers about itself, not posts",
     "blog_type": "a schema.org type of blog-like pages",
     "blog_class": "a body or article class of blog-like pages",
     "page_class": "a body or article class of a CMS's pages, not its posts: the element's blog classes say nothing "
