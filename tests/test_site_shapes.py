@@ -511,3 +511,74 @@ def test_a_row_naming_its_level_in_words_marked_offered_and_news_of_an_end_or_a_
     for sentence in ("Outpatient groups at this campus ended in 2025; they moved to Eunice.",
                      "Our 2027 campaign: help us open an outpatient clinic next door."):
         assert levels(tmp_path, f"<main><h1>News</h1><p>{sentence}</p></main>") == [], sentence
+
+
+# --- batches 23 and 24 -------------------------------------------------------------------------
+
+
+def test_counseling_named_as_a_clinics_service_is_outpatient_care_but_a_residential_programs_therapy_is_not(tmp_path):
+    services = ("<main><h1>Care for the whole person</h1><h2>How we can help</h2><ul><li>Counseling for adults, "
+                "children and families</li><li>Psychiatric evaluation and medication management</li></ul></main>")
+    assert levels(tmp_path, services) == ["outpatient"]
+    fees = ("<main><h1>Fees</h1><table><tr><th>Service</th><th>Fee</th></tr><tr><td>Individual therapy session "
+            "(53 min)</td><td>$140</td></tr></table></main>")
+    assert levels(tmp_path, fees) == ["outpatient"]
+    residential = ("<main><h1>Residential Treatment</h1><p>We offer residential treatment for men.</p><ul>"
+                   "<li>Individual therapy</li><li>Family therapy every week</li></ul></main>")
+    assert levels(tmp_path, residential) == ["residential"]
+    intensive = "<main><h1>Our program</h1><ul><li>Individual therapy three times a week</li></ul></main>"
+    assert levels(tmp_path, intensive) == []
+    elsewhere = ("<main><h1>When we are not the right fit</h1><ul><li>Individual counseling: we refer to a "
+                 "therapist near you</li></ul></main>")
+    assert levels(tmp_path, elsewhere) == []
+
+
+def test_a_clock_time_ends_a_sentence_when_a_clause_opens_after_it(tmp_path):
+    page = ("<main><h1>Partial Hospitalization Program</h1><p>If you are finishing residential treatment with us, "
+            "your counselor will plan your step-down into our evening intensive outpatient program, which meets "
+            "Monday, Tuesday and Thursday from 6 to 9 p.m. If you were referred to us for day treatment by a "
+            "hospital, call admissions.</p></main>")
+    assert levels(tmp_path, page) == ["iop", "residential"]
+
+
+def test_the_programs_own_place_after_a_level_outweighs_a_referral_in_its_clause(tmp_path):
+    for sentence in ("When you finish your residential stay with us, your counselor will help you plan what comes next.",
+                     "Most patients transfer directly to the Residential House down the hall."):
+        assert levels(tmp_path, f"<main><h1>Welcome</h1><p>{sentence}</p></main>") == ["residential"], sentence
+    sent = "<main><h1>Referrals</h1><p>We refer patients who need residential care to partner programs.</p></main>"
+    assert levels(tmp_path, sent) == []
+
+
+def test_a_help_centers_articles_are_the_programs_answers_not_posts(tmp_path):
+    body = ("<main><h1>Which program is right for me?</h1><h3>Levels of Care</h3><ul><li>Residential (3.5) – about "
+            "28 days</li><li>Intensive Outpatient (2.1) – three hours a day, three days a week</li></ul></main>")
+    help_url = "https://help.example.org/hc/en-us/articles/4410299203-Which-program"
+    assert saved_page_levels(tmp_path, body, url=help_url) == ["iop", "residential"]
+    assert saved_page_levels(tmp_path, body, url="https://example.org/articles/which-program") == []
+
+
+def test_closures_futures_and_levels_that_go_on(tmp_path):
+    cases = [
+        ("<h2>Day treatment</h2><p>Closed September 30, 2026.</p>", []),
+        ("<p>Outpatient counseling and the Intensive Outpatient Program at the Main Street clinic are not affected "
+         "and continue on their usual schedules.</p>", ["iop", "outpatient"]),
+        ("<p>The county plans to reopen six detox beds no earlier than July 2027.</p>", []),
+        ("<p>Back when I was in residential at Clinch Valley in 2019, somebody did this for me.</p>", []),
+        ("<ul><li>Six withdrawal management beds (ASAM 3.2-WM) for adults</li></ul>", ["detox"]),
+        ("<p>Nuestro programa residencial para mujeres, Casa Esperanza, cerró en junio de 2024.</p>", []),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main><h1>Crisis Center</h1>{body}</main>") == expected, body
+
+
+def test_where_clients_live_described_and_a_compound_adjective_before_a_level(tmp_path):
+    cases = [
+        ("<p>Gideon's Gate is a 12-month, Christ-centered residential recovery program for men.</p>", ["residential"]),
+        ("<p>Men live on our 40-acre farm outside Corbin and heal together.</p>", ["residential"]),
+        ("<p>In phase 3, men still live on campus and begin outside work.</p>", ["residential"]),
+        ("<p>Most guests live at the estate for 30 to 60 days.</p>", ["residential"]),
+    ]
+    for body, expected in cases:
+        got = saved_page_levels(tmp_path, f"<main><h1>Freedom is possible</h1>{body}</main>",
+                                url="https://www.gideonsgate.example.org/")
+        assert got == expected, body
