@@ -833,7 +833,7 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 13 (67 pages, tuned on): precision 100.0%, recall 82.5%" in out
     assert "batch 14 (70 pages, tuned on): precision 98.9%, recall 90.3%" in out
     assert "batch 15 (68 pages, tuned on): precision 99.0%, recall 92.7%" in out
-    assert "batch 16 (66 pages, tuned on): precision 96.6%, recall 87.6%" in out
+    assert "batch 16 (66 pages, tuned on): precision 96.6%, recall 88.7%" in out
     assert "batch 17 (66 pages, tuned on): precision 99.0%, recall 97.0%" in out
     assert "batch 18 (66 pages, tuned on): precision 98.7%, recall 76.2%" in out
     assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 87.6%" in out
@@ -841,7 +841,7 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 21 (66 pages, tuned on): precision 97.6%, recall 85.1%" in out
     assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 84.0%" in out
     assert "batch 23 (68 pages, tuned on): precision 100.0%, recall 86.2%" in out
-    assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 83.3%" in out
+    assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 85.1%" in out
     # The only pages held out are the twentieth set's (batch 25, written blind), reported apart.
     assert "batch 25 (73 pages, held out): precision 95.0%, recall 76.8%" in out
     assert out.count(", held out)") == 1
@@ -881,7 +881,7 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_16, 21, 66, 13, 94, 2, 79),
     (bench.LABELLED_17, 22, 66, 12, 106, 2, 89),
     (bench.LABELLED_18, 23, 68, 11, 116, 0, 100),
-    (bench.LABELLED_19, 24, 70, 10, 114, 0, 95),
+    (bench.LABELLED_19, 24, 70, 10, 114, 0, 97),
 ]
 
 
