@@ -201,7 +201,9 @@ class _Judge:
             name.insert(0, token)
         distinctive = [t for t in name if not self.p["label_word"].match(t.lower().removesuffix("’s")
                                                                           .removesuffix("'s"))]
-        if distinctive:
+        # "Ongoing weekly therapy ...": a sentence's first word, capitalized because it is first, alone.
+        opening = len(name) == 1 and re.fullmatch(r"\W*", text[:text.find(name[0])]) and not re.search(r"[’']s$", name[0])
+        if distinctive and not opening:
             joined = " ".join(t.removesuffix("’s").removesuffix("'s") for t in distinctive).lower()
             if joined not in place_names() and not all(self.is_own_word(t) for t in distinctive):
                 return True

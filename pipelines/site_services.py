@@ -14,8 +14,8 @@ A line counts when it opens with an outpatient_service phrase of the data and
   therapy alone, therapy twice a week or daily, a school, beds), since the therapy of a
   residential or day program is part of that program;
 - the page's title names no other level (a residential program's page lists its therapies);
-- its section explains no levels in general, the line neither negates nor refers, and no
-  sentence of its section rules outpatient care out.
+- its section explains no levels in general, the line neither negates nor refers nor rules
+  outpatient care out, and the page does not deny it (site_judging).
 """
 from __future__ import annotations
 
@@ -58,9 +58,10 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         masked = judge.mask(block.text)
         if not offer_place(judge, blocks, i, menu) or any(judge.p[k].search(masked) for k in ("negation", "referral")):
             continue
-        start, stop = ranges[i]
-        if explains(judge, section_context(blocks, ranges, i)) or any(
-                LEVEL in ruled_out_in.get(j, set()) for j in range(start, stop)):
+        # Ruled out in the line itself; the page's denials (we do not offer outpatient care) are the
+        # caller's. A comparison beside it ("if you need more than weekly sessions, I'll help you
+        # find ...") is no denial of it.
+        if explains(judge, section_context(blocks, ranges, i)) or LEVEL in ruled_out_in.get(i, set()):
             continue
         return {LEVEL: Finding(LEVEL, quote(label_quote(blocks, i)), page.url)}
     return {}
