@@ -88,7 +88,7 @@ def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | No
     for m in mentions:
         rest[m.start:m.end] = " " * (m.end - m.start)
     for word in re.findall(r"[\w’'&+-]+", _without_places("".join(rest))):
-        low = word.lower().removesuffix("’s").removesuffix("'s")  # "Children’s Outpatient", "Women's IOP"
+        low = word.lower().removesuffix("’s").removesuffix("'s").rstrip("’'")  # "Children’s Outpatient", "Moms' IOP"
         if judge.p["label_word"].match(low) or judge.p["label_word"].match(low.strip("-/")):
             continue
         if word.isdigit() or judge.is_own_word(word) or low in place_names() or _LABEL_EXTRA.match(low):

@@ -11,8 +11,8 @@ A line counts when it opens with an outpatient_service phrase of the data and
 - it sits where the page shows its offer (site_labels.offer_place: not a menu, masthead, footer
   line or a table of other places), below the page's title unless it is a table row;
 - it names no other level and nothing of more intensive care (a more_than_weekly phrase: group
-  therapy alone, therapy twice a week or daily, a school, beds), since the therapy of a
-  residential or day program is part of that program;
+  therapy alone, therapy twice a week or daily, a school, beds), nor do the other items of its
+  list, since the therapy of a residential or day program is part of that program;
 - the page's title names no other level (a residential program's page lists its therapies);
 - its section explains no levels in general, the line neither negates nor refers nor rules
   outpatient care out, and the page does not deny it (site_judging).
@@ -42,6 +42,15 @@ def _names_service(judge, text: str) -> bool:
     return all(m.level == LEVEL for m in judge.mentions(text))
 
 
+def _in_a_programs_day(judge, blocks: list[Block], i: int) -> bool:
+    """A list item beside more intensive care ("Every student's week includes: Individual therapy
+    (weekly) · Daily groups · ..."): the week of a program one lives in or spends days at."""
+    lead_in = blocks[i].lead_in
+    # A sibling that names a level is another entry of a services menu ("IOP, three evenings a week").
+    return bool(lead_in) and any(b.lead_in == lead_in and judge.p["more_than_weekly"].search(b.text)
+                                 and not judge.mentions(b.text) for b in blocks if b.kind == "item")
+
+
 def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
     """Outpatient care where the page lists counseling or medication visits as its own service."""
     blocks = page.blocks
@@ -54,6 +63,8 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         # page; a table row is none.
         tagline_place = (title < 0 or i <= title) and ROW_CELL not in block.text
         if tagline_place or block.kind == "heading" or not _names_service(judge, block.text):
+            continue
+        if _in_a_programs_day(judge, blocks, i):
             continue
         masked = judge.mask(block.text)
         if not offer_place(judge, blocks, i, menu) or any(judge.p[k].search(masked) for k in ("negation", "referral")):
