@@ -41,6 +41,7 @@ from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
 
+OUTPATIENT = "outpatient"
 BLOCKER_WINDOW = 5  # words before a level phrase in which a blocker counts
 # Words that end a run of capitalized words before a level phrase without being part of a name.
 NOT_NAME_WORDS = frozenset("""
@@ -113,7 +114,11 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
             kept.append(span)
     mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
     named = {m.level for m in mentions if not m.described}
-    return [m for m in mentions if not m.described or not named - {m.level} or _offered_alone(voc, text, m, mentions)]
+    # Weekly sessions beside another level described ("Residents live at the house for 30 days ...
+    # and meet with a counselor every week") are that level's care, not outpatient care.
+    beside = {m.level for m in mentions}
+    return [m for m in mentions if not m.described or _offered_alone(voc, text, m, mentions)
+            or not (named if m.level != OUTPATIENT else beside) - {m.level}]
 
 
 def _offered_alone(voc: Vocabulary, text: str, m: Mention, mentions: list[Mention]) -> bool:
@@ -576,6 +581,15 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
     return result
 
 
+def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
+    """The levels of a program page that says the program has closed ("This program has closed."
+    above the old description of "Residential Treatment"): those its title names."""
+    if not any(judge.p["page_closed"].search(b.text) for b in page.blocks if b.kind != "heading"):
+        return set()
+    title = next((b for b in page.blocks if b.kind == "heading" and b.heading == 1), None)
+    return {m.level for m in judge.mentions(title.text)} if title else set()
+
+
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
     (or heading, list item, table row or schema.org service) that states it and the page URL. A
@@ -599,6 +613,7 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
         sentences.rule_out(i, levels - rows.found.keys(), denied=True)
     for i, levels in badge_ruled_out(judge, page.blocks).items():
         sentences.rule_out(i, levels)
+    sentences.denied.update(_closed_page_levels(judge, page))
     labels = judge_labels(judge, page, sentences.ruled_out_in)
     found = {**service_outpatient(judge, page, sentences.ruled_out_in), **sentences.described,
              **judge_services(judge, page), **labels, **rows.found, **sentences.found}
