@@ -295,6 +295,15 @@ class _Judge:
         """Where the level phrase after mention i starts, or the clause's end."""
         return min([n.start for n in mentions[i + 1:] if n.start < end] + [end])
 
+    def sent_inside(self, masked: str, referral: re.Match | None, m: Mention) -> bool:
+        """The referral sends clients to the program's own level: "you may transfer to our inpatient
+        psychiatric unit" (to our, then only words of the level's name), not "we refer you to our
+        partners for detox"."""
+        if referral is None or referral.end() > m.start:
+            return False
+        between = re.fullmatch(r"\W*(?:[\w’'-]+\W+){0,3}?to\s+our\s+((?:[\w’'-]+\s+)*)", masked[referral.end():m.start])
+        return bool(between) and all(self.p["label_word"].fullmatch(w.lower()) for w in between.group(1).split())
+
     def placed_here(self, post: str) -> bool:
         """The program's own place right after a level phrase, up to two words of its name between
         ("residential stay with us", "detox unit down the hall")."""
@@ -403,7 +412,7 @@ class _Judge:
             # level they come back to ("until you are ready to come back to outpatient") is its own.
             # Its own place said right after it outweighs any referral of the clause ("Most patients
             # transfer directly to the Residential House down the hall").
-            placed = self.placed_here(post)
+            placed = self.placed_here(post) or (i in ours and self.sent_inside(masked, referral, m))
             sent = ((referral and not placed and not ((i in ours) and m.end <= referral.start())
                      and not self.p["return_to"].search(pre))
                     or self.said_after(("referral_after",), masked[m.end:self.next_start(mentions, i, end)]))

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipelines.site_page import Block, Finding, Mention, Page, is_home, quote, split_sentences
+from pipelines.site_schedule import is_timetable
 from pipelines.site_vocabulary import place_names
 
 LABEL_MAX_WORDS = 14
@@ -418,6 +419,11 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
         return False
     block, outline = blocks[i], _ancestors(blocks, i)
     if block.kind == "heading" and (block.heading == 1 or _is_subtitle(judge, blocks, i)):
+        return True
+    # A card whose text is the level's timetable: "Intensive outpatient program" / "Monday, Tuesday
+    # and Thursday evenings, 5:00–8:00 pm".
+    if block.kind == "heading" and i + 1 < len(blocks) and blocks[i + 1].kind != "heading" \
+            and is_timetable(blocks[i + 1].text):
         return True
     if _is_hero_line(judge, blocks, i):
         return True

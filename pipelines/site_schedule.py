@@ -28,7 +28,9 @@ NUMBER_WORDS = {
 _NUM = r"(\d{1,2}(?:\.\d)?|" + "|".join(NUMBER_WORDS) + r")"
 _RANGE = _NUM + r"(?:\s*(?:to|-|–|or|a)\s*" + _NUM + r")?"
 _WEEK = r"(?:a|per|each|every|a\s+la|por|por\s+la|cada)\s+(?:week|semana)"
-WEEKLY_HOURS = re.compile(rf"\b{_RANGE}[\s-]*(?:hours?|hrs?|horas)\s+(?:{_WEEK}|weekly|semanales)\b", re.I)
+# "nine hours a week", "Nine hours of group a week", "nueve horas de grupo por semana"
+WEEKLY_HOURS = re.compile(rf"\b{_RANGE}[\s-]*(?:hours?|hrs?|horas)\s+(?:(?:of|de)\s+(?:[a-záéíóúñ]+\s+){{1,2}})?"
+                          rf"(?:{_WEEK}|weekly|semanales)\b", re.I)
 # The week's hours told as a total beside its days: "Three evenings a week, nine hours in all".
 TOTAL_HOURS = re.compile(rf"\b{_RANGE}[\s-]*(?:hours?|hrs?|horas)\s+(?:in\s+all|in\s+total|total|en\s+total)\b", re.I)
 DAILY_HOURS = re.compile(rf"\b(?:for\s+|de\s+)?{_RANGE}[\s-]*(?:hours?|hrs?|horas)\b"
@@ -134,3 +136,10 @@ def schedule_spans(text: str) -> list[tuple[int, int, str]]:
     if not level:
         return []
     return [(min(days[1], daily[1]), max(days[2], daily[2]), level)]
+
+
+def is_timetable(text: str) -> bool:
+    """Days of the week and a time of day, and no door's hours ("Monday, Tuesday and Thursday
+    evenings, 5:00–8:00 pm"): under a heading naming a level, the level's own timetable."""
+    return not NOT_A_PROGRAM.search(text) and bool(_days(text)) and bool(_hours_a_day(text))
+
