@@ -20,7 +20,7 @@ A line counts when it opens with an outpatient_service phrase of the data and
 from __future__ import annotations
 
 from pipelines.site_labels import ROW_CELL, explains, label_quote, menu_items, offer_place, section_context, sections
-from pipelines.site_page import Block, Finding, Page, quote
+from pipelines.site_page import Block, Finding, Page, quote, split_sentences
 
 LEVEL = "outpatient"
 
@@ -75,4 +75,34 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         if explains(judge, section_context(blocks, ranges, i)) or LEVEL in ruled_out_in.get(i, set()):
             continue
         return {LEVEL: Finding(LEVEL, quote(label_quote(blocks, i)), page.url)}
+    return _said_in_a_sentence(judge, page, title, ranges)
+
+
+def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, int]]) -> dict[str, Finding]:
+    """"We keep you in the practice for medication management, with follow-up visits every four to
+    eight weeks", "Aquí usted puede recibir consejería individual y familiar ... con nuestra
+    enfermera": the program's own voice (we, our, its name) giving counseling or medication visits,
+    in a paragraph that names no level, under a heading that names no other."""
+    blocks = page.blocks
+    for i, block in enumerate(blocks):
+        if i <= title or block.kind == "heading":
+            continue
+        start = ranges[i][0]
+        heading = blocks[start].text if blocks[start].kind == "heading" else ""
+        if (judge.mentions(block.text) or any(m.level != LEVEL for m in judge.mentions(heading))
+                or _in_a_programs_day(judge, blocks, i)):
+            continue  # beside a level, or under its heading, its sessions are that level's care
+        for sentence in split_sentences(block.text):
+            if _gives_visits(judge, sentence):
+                return {LEVEL: Finding(LEVEL, quote(sentence), page.url)}
     return {}
+
+
+def _gives_visits(judge, sentence: str) -> bool:
+    visit = judge.p["outpatient_visit"].search(sentence)
+    if not visit or not judge.speaks(sentence) or judge.p["more_than_weekly"].search(sentence):
+        return False
+    masked = judge.mask(sentence)
+    if any(judge.p[kind].search(masked) for kind in ("negation", "referral", "generic")):
+        return False
+    return not judge.blocked(masked[:visit.start()]) and not sentence.rstrip().endswith("?")

@@ -35,6 +35,9 @@ KINDS = {
                "self-described level or a schedule in it is not the program's own",
     "outpatient_service": "at the start of a line of the program's services: counseling or medication visits named "
                           "as a service (Individual therapy, Consejería individual): outpatient care (pipelines.site_services)",
+    "outpatient_visit": "in a sentence of the program's own voice naming no level: counseling or medication visits it "
+                        "gives (medication management, follow-up visits, individual and family counseling): outpatient "
+                        "care (pipelines.site_services)",
     "more_than_weekly": "in such a line: care more intensive than outpatient visits, or a program's own therapy "
                         "(group therapy alone, twice a week, school, beds): no outpatient service",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
