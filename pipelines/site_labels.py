@@ -420,10 +420,10 @@ def _label_confirmed(judge, blocks: list[Block], i: int, context: list[Block]) -
     block, outline = blocks[i], _ancestors(blocks, i)
     if block.kind == "heading" and (block.heading == 1 or _is_subtitle(judge, blocks, i)):
         return True
-    # A card whose text is the level's timetable: "Intensive outpatient program" / "Monday, Tuesday
-    # and Thursday evenings, 5:00–8:00 pm".
-    if block.kind == "heading" and i + 1 < len(blocks) and blocks[i + 1].kind != "heading" \
-            and is_timetable(blocks[i + 1].text):
+    # A card whose text is the level's timetable or counts its beds: "Intensive outpatient program" /
+    # "Monday, Tuesday and Thursday evenings, 5:00–8:00 pm"; "Medical Detox" / "Eight beds for ...".
+    card = _card_text(blocks, i)
+    if card and (is_timetable(card) or judge.p["bed_count"].search(card)):
         return True
     if _is_hero_line(judge, blocks, i):
         return True

@@ -88,6 +88,8 @@ KINDS = {
     "answer_no": "at the start of the answer to an offer_question: no",
     "page_closed": "in a line of a program's page: the program of the page has closed (This program has closed), "
                    "so the levels its title names are not offered",
+    "bed_count": "in a card's text under a level's heading: the program's own beds (A 14-bed unit), so the card is "
+                 "its offer",
     "explainer": "in a list's lead-in or a section's text: the section explains levels in general (This guide "
                  "explains the levels of care), so the labels under it are no offer",
     "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
