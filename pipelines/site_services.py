@@ -103,6 +103,7 @@ def _gives_visits(judge, sentence: str) -> bool:
     if not visit or not judge.speaks(sentence) or judge.p["more_than_weekly"].search(sentence):
         return False
     masked = judge.mask(sentence)
-    if any(judge.p[kind].search(masked) for kind in ("negation", "referral", "generic")):
+    before = masked[:visit.start()]  # "..., sin salir del condado" negates no visit before it
+    if judge.p["negation"].search(before) or any(judge.p[kind].search(masked) for kind in ("referral", "generic")):
         return False
-    return not judge.blocked(masked[:visit.start()]) and not sentence.rstrip().endswith("?")
+    return not judge.blocked(before) and not sentence.rstrip().endswith("?")
