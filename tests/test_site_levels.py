@@ -825,25 +825,27 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     for batch, pages in ((1, 66), (2, 23), (3, 20), (4, 20), (5, 20), (6, 49), (7, 49)):
         assert f"batch {batch} ({pages} pages, tuned on): precision 100.0%, recall 100.0%" in out
     assert out.count("ok") >= 12  # every level of both sets checked against its targets
-    assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 88.0%" in out
+    assert "batch 8 (58 pages, tuned on): precision 100.0%, recall 89.0%" in out
     assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 83.3%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 95.2%" in out
     assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 92.6%" in out
     assert "batch 12 (67 pages, tuned on): precision 99.0%, recall 97.1%" in out
     assert "batch 13 (67 pages, tuned on): precision 100.0%, recall 82.5%" in out
-    assert "batch 14 (70 pages, tuned on): precision 98.9%, recall 90.3%" in out
-    assert "batch 15 (68 pages, tuned on): precision 99.0%, recall 92.7%" in out
+    assert "batch 14 (70 pages, tuned on): precision 98.9%, recall 91.3%" in out
+    assert "batch 15 (68 pages, tuned on): precision 99.0%, recall 94.5%" in out
     assert "batch 16 (66 pages, tuned on): precision 96.6%, recall 88.7%" in out
     assert "batch 17 (66 pages, tuned on): precision 99.0%, recall 97.0%" in out
-    assert "batch 18 (66 pages, tuned on): precision 98.7%, recall 76.2%" in out
-    assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 87.6%" in out
-    assert "batch 20 (66 pages, tuned on): precision 97.5%, recall 79.6%" in out
+    assert "batch 18 (66 pages, tuned on): precision 98.8%, recall 78.2%" in out
+    assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 88.7%" in out
+    assert "batch 20 (66 pages, tuned on): precision 97.5%, recall 80.6%" in out
     assert "batch 21 (66 pages, tuned on): precision 97.6%, recall 85.1%" in out
-    assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 84.0%" in out
+    assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 84.9%" in out
     assert "batch 23 (68 pages, tuned on): precision 100.0%, recall 86.2%" in out
     assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 85.1%" in out
-    # The only pages held out are the twentieth set's (batch 25, written blind), reported apart.
-    assert "batch 25 (73 pages, held out): precision 95.0%, recall 76.8%" in out
+    assert "batch 25 (73 pages, tuned on): precision 99.1%, recall 88.8%" in out
+    assert "batch 26 (73 pages, tuned on): precision 96.8%, recall 70.9%" in out
+    # The only pages held out are the twenty-second set's (batch 27, written blind), reported apart.
+    assert "batch 27 (79 pages, held out): precision 94.5%, recall 61.6%" in out
     assert out.count(", held out)") == 1
 
 
@@ -858,7 +860,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # 1 wrongly; batch 18 64 of 101, 10 wrongly; batch 19 73 of 97, 5 wrongly; batch 20 74 of 98, 6 wrongly;
 # batch 21 70 of 94, 2 wrongly; batch 22 80 of 106, 6 wrongly
 # (2 remain: a masthead line under the site's name set as an h1, read as its lede); batch 23 88 of
-# 116, 2 wrongly; batch 24 86 of 114, 9 wrongly.
+# 116, 2 wrongly; batch 24 86 of 114, 9 wrongly; batch 25 96 of 125, 5 wrongly; batch 26 80 of 127,
+# 4 wrongly.
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
 # Batch 11 found 88 when tuned on and 87 since batch 13's tuning made a table-layout site's left
@@ -882,6 +885,8 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_17, 22, 66, 12, 106, 2, 89),
     (bench.LABELLED_18, 23, 68, 11, 116, 0, 100),
     (bench.LABELLED_19, 24, 70, 10, 114, 0, 97),
+    (bench.LABELLED_20, 25, 73, 10, 125, 1, 111),
+    (bench.LABELLED_21, 26, 73, 10, 127, 3, 90),
 ]
 
 
@@ -898,18 +903,18 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-def test_the_twentieth_set_written_blind_is_held_out_and_scored_as_it_was_once():
-    """Batch 25 (labelled_20) was written by a helper that had not seen the rules, while they were
-    tuned on batches 23 and 24, and scored once after that (git 0106298): 125 levels, 96 found, 5
-    wrongly (precision 95.0%, recall 76.8%; the rules of this session's start, git 0e9ca51: 95.7% /
-    72.0%; of git 3b1b169: 95.4% / 66.4%; of before batches 11 to 22 were tuned on, git e88be7d:
-    97.5% / 63.2%). Never tuned on: a rule that makes it better without a new held-out batch beside
-    it would hide how the rules generalize; one that makes it worse shows here."""
-    pages = bench.load_labels(bench.LABELLED_20)
-    assert len(pages) == 73 and all(p.held_out and p.batch == 25 for p in pages)
-    assert sum(1 for p in pages if not p.levels) == 10
-    total = bench.total(bench.evaluate(pages, bench.LABELLED_20)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (125, 96, 5)
+def test_the_twenty_second_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 27 (labelled_22) was written by a helper that had not seen the rules, while they were
+    tuned on batch 26, and scored once after that (git d5fb8df): 112 levels, 69 found, 4 wrongly
+    (precision 94.5%, recall 61.6%; the rules of before batch 26 was tuned on, git 112647e: 94.2% /
+    58.0%; of this session's start, git 0e9ca51: 93.8% / 53.6%; of before batches 11 to 22 were
+    tuned on, git e88be7d: 94.3% / 44.6%). Never tuned on: a rule that makes it better without a new
+    held-out batch beside it would hide how the rules generalize; one that makes it worse shows here."""
+    pages = bench.load_labels(bench.LABELLED_22)
+    assert len(pages) == 79 and all(p.held_out and p.batch == 27 for p in pages)
+    assert sum(1 for p in pages if not p.levels) == 8
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_22)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (112, 69, 4)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

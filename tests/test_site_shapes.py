@@ -582,3 +582,52 @@ def test_where_clients_live_described_and_a_compound_adjective_before_a_level(tm
         got = saved_page_levels(tmp_path, f"<main><h1>Freedom is possible</h1>{body}</main>",
                                 url="https://www.gideonsgate.example.org/")
         assert got == expected, body
+
+
+# --- batches 25 and 26 -------------------------------------------------------------------------
+
+
+def test_therapy_in_the_programs_own_voice_and_visits_it_gives(tmp_path):
+    cases = [
+        ("<p>I'm Wren. I offer individual therapy for adults, in person and online.</p>", ["outpatient"]),
+        ("<p>Every patient meets with their counselor at least twice a month.</p>", ["outpatient"]),
+        ("<h2>After IOP</h2><p>Ongoing weekly therapy and medication management with us, as long as you need it.</p>",
+         ["outpatient"]),
+        ("<p>Aquí usted puede recibir consejería individual y familiar con nuestra enfermera, sin salir del "
+         "condado.</p>", ["outpatient"]),
+        ("<p>Residents live at the house for 30 to 90 days, attend daily groups, and meet with a counselor every "
+         "week.</p>", ["residential"]),
+        ("<p>Every student's week includes:</p><ul><li>Individual therapy with their primary therapist</li>"
+         "<li>Daily groups: DBT skills, recovery, process</li></ul>", []),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main><h1>Welcome</h1>{body}</main>") == expected, body
+
+
+def test_stays_counted_in_days_closed_program_pages_and_titles_with_a_possessive(tmp_path):
+    assert levels(tmp_path, "<main><h1>Welcome</h1><h2>A 45-day program on our campus</h2></main>") == []
+    closed = ("<main><p>This program has closed. If you need residential treatment, call us.</p><h1>Residential "
+              "Treatment</h1><p>Ichetucknee House is a 20-bed residential program for adults.</p></main>")
+    assert levels(tmp_path, closed) == []
+    moms = "<main><h1>Moms' IOP</h1><table><tr><td>Tuesday</td><td>9:30–12:30</td></tr></table></main>"
+    assert levels(tmp_path, moms) == ["iop"]
+
+
+def test_the_programs_own_campus_or_unit_after_an_admission_or_a_transfer(tmp_path):
+    cases = [
+        ("<p>Nampa clients who need detox are admitted to our Ogden campus first.</p>", ["detox"]),
+        ("<p>If depression needs attention, you may transfer to our inpatient psychiatric unit on 4 West.</p>",
+         ["inpatient"]),
+        ("<p>We will refer you to our partners for detox.</p>", []),
+        ("<p>Now hiring for our new residential center, opening on this campus in 2027.</p>", []),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main><h1>Nampa</h1>{body}</main>") == expected, body
+
+
+def test_cards_whose_text_is_a_timetable_or_a_count_of_beds(tmp_path):
+    cards = ("<main><h1>Behavioral Health</h1><h3>Medical Detox</h3><p>Eight beds for medically managed withdrawal."
+             "</p><h3>Intensive outpatient program</h3><p>Monday, Tuesday and Thursday evenings, 5:00–8:00 pm, with "
+             "a meal.</p><h3>Residential treatment</h3><p>Coming in 2027.</p></main>")
+    assert saved_page_levels(tmp_path, cards, url="https://www.juniperridge.example/behavioral-health/") == [
+        "detox", "iop"]
