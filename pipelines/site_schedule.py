@@ -18,6 +18,9 @@ import re
 
 IOP_HOURS = 9  # ASAM 2.1: 9 or more hours a week for adults
 PHP_HOURS = 20  # ASAM 2.5: 20 or more hours a week
+# A day of treatment is at most about seven hours (PHP: "8:30 to 3:30"); a longer span is a door's
+# hours ("Counseling | Mon–Fri 6:00 am–2:30 pm" at a methadone clinic).
+MAX_PROGRAM_DAY = 7.5
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -116,7 +119,7 @@ def _hours_a_day(text: str) -> tuple[float, int, int] | None:
         end = _clock_hours(h2, m2, half2)
         start = _clock_hours(h1, m1, half1 or (half2 if int(h1) % 12 <= int(h2) % 12 else None))
         length = end - start if end > start else end + 12 - start
-        if 0.5 <= length <= 10:
+        if 0.5 <= length <= MAX_PROGRAM_DAY:
             return length, span.start(), span.end()
     return None
 
