@@ -27,11 +27,20 @@ def _json(values) -> str:
     """JSON as json.dumps(values, ensure_ascii=False) writes it. Most values are lists of text
     (a program has about a dozen) or objects of text (its map popup): those are joined here with
     the encoder's own string escaping, character for character what the encoder writes, without
-    its per-call setup."""
-    if type(values) is list and all(type(v) is str for v in values):
-        return "[" + ", ".join(map(encode_basestring, values)) + "]"
-    if type(values) is dict and all(type(k) is str and type(v) is str for k, v in values.items()):
-        return "{" + ", ".join(f"{encode_basestring(k)}: {encode_basestring(v)}" for k, v in values.items()) + "}"
+    its per-call setup. (A value that is not text makes encode_basestring raise: the encoder
+    writes those.)"""
+    if type(values) is list:
+        if not values:
+            return "[]"
+        try:  # encode_basestring takes text only: anything else raises, and the encoder writes it
+            return "[" + ", ".join(map(encode_basestring, values)) + "]"
+        except TypeError:
+            pass
+    elif type(values) is dict:
+        try:
+            return "{" + ", ".join([f"{encode_basestring(k)}: {encode_basestring(v)}" for k, v in values.items()]) + "}"
+        except TypeError:
+            pass
     return _encode(values)
 
 
@@ -341,7 +350,7 @@ def _service_columns(program: Program, reference) -> dict:
     codes = program.service_codes
     facets = program.facets()
     detail = program.has_service_detail
-    names = [reference.codes[c].name for c in codes if c in reference.codes]
+    names = [code.name for code in map(reference.codes.get, codes) if code is not None]
     names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
     return {
         **{facet: _json(facets.get(facet, [])) for facet in ("payment", "ages", "populations", "languages", "medications")},
