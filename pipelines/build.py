@@ -328,7 +328,7 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
     watch.lap("history")
     checkpoint("programs-written")
-    schema.facet_values(db)
+    schema.facet_values(db, [pid for pid, _ in missing])  # the others' came with their rows
     watch.lap("facet values")
     schema.index(db)
     watch.lap("indexes and full-text search")
@@ -394,6 +394,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
                  "codes_before integer, unmapped_before integer)")
     inserts = {table: _insert_sql(table, columns) for table, columns in (
         ("program_care_levels", rows.CARE_LEVEL_COLUMNS), ("listings", (*rows.LISTING_COLUMNS, "raw")),
+        ("program_facet_values", ("program_id", "facet", "value")),
         ("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before")))}
     totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
     compare = _Comparison(conn, batches, when) if previous else None
@@ -409,6 +410,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         conn.executemany(inserts["program_care_levels"], chunk.care_levels)
         conn.executemany(inserts["temp.program_codes"], _numbered(chunk.services, totals))
         conn.executemany(inserts["listings"], chunk.listings)
+        conn.executemany(inserts["program_facet_values"], chunk.facet_values)
         cities.update(chunk.areas)
     batches.flush()
     progress.done()

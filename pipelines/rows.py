@@ -164,6 +164,7 @@ class ProgramTables(NamedTuple):
     care_levels: list[dict]  # program_care_levels rows
     services: ServiceLists
     listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
+    facet_values: list[tuple]  # program_facet_values rows: (program id, facet, value)
 
 
 class StagedMember(NamedTuple):
@@ -193,6 +194,7 @@ class ChunkRows(NamedTuple):
     services: list[tuple]  # (program id, *ServiceLists)
     listings: list[tuple]  # LISTING_COLUMNS, then raw
     areas: list[str]  # each program's area ("Houston, TX"), or its "City, ST"
+    facet_values: list[tuple]  # program_facet_values rows
 
 
 def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: list[Path], reference) -> bytes:
@@ -200,7 +202,7 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
     fields, grouped by program id) and their website findings by program id. A listing's raw
     JSON is read back from its feed here, in the worker."""
     members, site_rows = run
-    out = ChunkRows((), [], [], [], [], [])
+    out = ChunkRows((), [], [], [], [], [], [])
     with closing(FeedText(feeds)) as feed_text:
         for program_id, group in itertools.groupby(map(StagedMember._make, members), key=operator.itemgetter(0)):
             group = list(group)
@@ -213,6 +215,7 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
             out.listings.extend((*values, m.raw or feed_text.read(m.feed, m.offset, m.length))
                                 for values, m in zip(tables.listings, group))
             out.areas.append(row["area"] or f"{row['city']}, {row['state']}")
+            out.facet_values.extend(tables.facet_values)
     return marshal.dumps(tuple(out))
 
 
@@ -252,7 +255,17 @@ def program_tables(program_id: str, group: list, site_rows, reference) -> Progra
     ] + list(site_rows)
     listings = [listing_values(program, i, listing, member.match_key)
                 for i, (listing, member) in enumerate(zip(program.listings, group))]
-    return ProgramTables(program_row(program, reference, site_rows), care_levels, service_lists(program), listings)
+    arrays = program_arrays(program, site_rows)
+    return ProgramTables(program_row(program, reference, site_rows, arrays), care_levels, service_lists(program),
+                         listings, facet_value_rows(program.id, arrays))
+
+
+def facet_value_rows(program_id: str, arrays: dict[str, list[str]]) -> list[tuple]:
+    """The program's program_facet_values rows: one per value of each faceted array column
+    (vocab.FACET_ARRAYS), made here from the lists rather than by parsing the column's JSON
+    again in SQL after the programs are written (schema.facet_values does that for programs
+    carried over from the previous build)."""
+    return [(program_id, column, value) for column in vocab.FACET_ARRAYS for value in dict.fromkeys(arrays[column])]
 
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
@@ -283,8 +296,10 @@ def reject_row(reject: Reject, feed: Path, line: int) -> dict:
     }
 
 
-def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict:
-    """The programs row of a merged program (the columns of schema.PROGRAMS_COLUMNS)."""
+def program_row(program: Program, reference, site_rows: list[dict] = (), arrays: dict | None = None) -> dict:
+    """The programs row of a merged program (the columns of schema.PROGRAMS_COLUMNS); `arrays`
+    are its program_arrays when the caller made them already."""
+    arrays = arrays or program_arrays(program, site_rows)
     first = program.first
     phones = program.phones()
     websites = program.websites()
@@ -308,9 +323,9 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "latitude": latitude,
         "longitude": longitude,
         "location_approximate": int(approximate),
-        "facility_type": _json(program.facility_types()),
-        **_care_level_columns(program, site_rows),
-        **_service_columns(program, reference),
+        "facility_type": _json(arrays["facility_type"]),
+        **{column: _json(arrays[column]) for column in ("care_levels", "website_care_levels", "care_levels_any")},
+        **_service_columns(program, reference, arrays),
         "sources": _json(sorted({l.source for l in program.listings})),
         "source_urls": _json(list(dict.fromkeys(l.source_url for l in program.listings))),
         "listing_count": len(program.listings),
@@ -335,27 +350,35 @@ def _phone_columns(program: Program, phones: list) -> dict:
     }
 
 
-def _care_level_columns(program: Program, site_rows: list[dict]) -> dict:
-    """SAMHSA's levels, the website's, and either, each in the vocabulary's order."""
+SERVICE_FACETS = ("payment", "ages", "populations", "languages", "medications")
+
+
+def program_arrays(program: Program, site_rows: list[dict]) -> dict[str, list[str]]:
+    """The lists behind the row's JSON array columns (facility types; SAMHSA's levels, the
+    website's, and either, each in the vocabulary's order; the facets of its service codes) and
+    the telehealth facet's: made once, for the row and for program_facet_values."""
     stated = {r["care_level"] for r in site_rows}
+    facets = program.facets()
     return {
-        "care_levels": _json(program.care_levels),
-        "website_care_levels": _json([lv for lv in vocab.care_levels() if lv in stated]),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in stated or lv in program.care_levels]),
+        "facility_type": program.facility_types(),
+        "care_levels": program.care_levels,
+        "website_care_levels": [lv for lv in vocab.care_levels() if lv in stated],
+        "care_levels_any": [lv for lv in vocab.care_levels() if lv in stated or lv in program.care_levels],
+        **{facet: facets.get(facet, []) for facet in SERVICE_FACETS},
+        "telehealth": facets.get("telehealth", []),
     }
 
 
-def _service_columns(program: Program, reference) -> dict:
+def _service_columns(program: Program, reference, arrays: dict[str, list[str]]) -> dict:
     """The facets derived from the service codes, and the services in words for full-text search."""
     codes = program.service_codes
-    facets = program.facets()
     detail = program.has_service_detail
     names = [code.name for code in map(reference.codes.get, codes) if code is not None]
     names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
     return {
-        **{facet: _json(facets.get(facet, [])) for facet in ("payment", "ages", "populations", "languages", "medications")},
+        **{facet: _json(arrays[facet]) for facet in SERVICE_FACETS},
         # Unknown, not "no", when the source gave no service detail.
-        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
+        "telehealth": int(bool(arrays["telehealth"])) if detail else None,
         "has_service_detail": int(detail),
         "service_count": len(codes),
         "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,

@@ -144,13 +144,22 @@ def program_services(db: sqlite_utils.Database, lists: str, code_count: int) -> 
     )
 
 
-def facet_values(db: sqlite_utils.Database) -> None:
+def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None) -> None:
     """One row per program and value of each faceted JSON array, and the national counts
-    (what an unfiltered table page shows, computed once here instead of on every request)."""
-    for column in FACET_ARRAYS:
+    (what an unfiltered table page shows, computed once here instead of on every request).
+    `program_ids`: only these programs' values are added here (the build's workers made the
+    rows of the programs it wrote: pipelines/rows.facet_value_rows; these are those it carried
+    over from the previous database); None: every program's."""
+    source = "programs p"
+    if program_ids is not None:
+        db.execute("create temp table facet_programs (id text primary key)")
+        db.conn.executemany("insert into temp.facet_programs values (?)", [(pid,) for pid in program_ids])
+        source = "temp.facet_programs f cross join programs p on p.id = f.id"
+    columns = FACET_ARRAYS if program_ids is None or program_ids else ()  # none carried over: none to add
+    for column in columns:
         db.execute(
             f"insert or ignore into program_facet_values (program_id, facet, value) "
-            f"select p.id, ?, j.value from programs p, json_each(p.[{column}]) j "
+            f"select p.id, ?, j.value from {source}, json_each(p.[{column}]) j "
             f"where json_valid(p.[{column}]) and j.type = 'text'",
             [column],
         )
