@@ -24,7 +24,7 @@ from pipelines import history, rows, schema
 from common import vocab
 from common.code_reference import CodeReferenceError, load_code_reference
 from common.geo import zip_areas
-from pipelines.coverage import coverage_rows
+from pipelines.coverage import Coverage, area_centres
 from pipelines.build_lock import BuildLocked, build_lock
 from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
@@ -314,17 +314,19 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     staged = _stage_listings(conn, batches, workers, feeds, reference, quiet)
     watch.lap("reading and normalizing")
     checkpoint("listings-written")
+    centres = workers.submit(area_centres, sorted({city for _, city in staged.scope if city}))
 
     # Pass 2: which keys are one program (rules of pipelines/merge.py), and their ids.
     _resolve_program_ids(conn, previous)
     watch.lap("matching")
 
     scope = staged.scope | requested_cities(feeds)
-    cities = _write_programs(db, batches, workers, feeds, reference, site_rows or {}, previous, staged.when, quiet)
+    cities, coverage = _write_programs(db, batches, workers, feeds, reference, site_rows or {}, previous,
+                                       staged.when, quiet)
     watch.lap("writing programs")
 
     db["crawl_runs"].insert_all(crawl_runs(feeds, staged.rejects_per_feed), replace=True)
-    db["coverage"].insert_all(coverage_rows(conn))
+    db["coverage"].insert_all(coverage.rows(centres.get()))
     missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
     watch.lap("history")
     checkpoint("programs-written")
@@ -383,10 +385,10 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
 
 
 def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, site_rows: dict,
-                    previous: Path | None, when: str | None, quiet) -> Counter:
+                    previous: Path | None, when: str | None, quiet) -> tuple[Counter, Coverage]:
     """Pass 3: programs in id order, their rows made by the workers (rows.program_chunk_rows),
     beside the previous build's programs (its changes go to temp.new_changes). Returns the number
-    of programs per "City, ST"."""
+    of programs per "City, ST", and what they cover (pipelines/coverage.py)."""
     conn = db.conn
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
@@ -398,7 +400,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         ("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before")))}
     totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
     compare = _Comparison(conn, batches, when) if previous else None
-    cities = Counter()
+    cities, coverage = Counter(), Coverage()
     progress = Progress("merging programs", quiet=quiet)
     for payload in workers.map(rows.program_chunk_rows, _program_runs(conn, site_rows), feeds, reference):
         chunk = rows.ChunkRows(*marshal.loads(payload))
@@ -412,12 +414,13 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         conn.executemany(inserts["listings"], chunk.listings)
         conn.executemany(inserts["program_facet_values"], chunk.facet_values)
         cities.update(chunk.areas)
+        coverage.add(chunk.coverage)
     batches.flush()
     progress.done()
     schema.program_services(db, "temp.program_codes", totals["codes"])
     if compare:
         compare.close()  # an open cursor would lock the tables dropped below
-    return cities
+    return cities, coverage
 
 
 def _insert_sql(table: str, columns) -> str:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from common import normalize as n
 from common import vocab
+from pipelines.coverage import tally
 from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
 from pipelines.names import WholeName
 from pipelines.records import Listing, Reject, listing_from_item, pack_listing, scrub_item, unpack_listing
@@ -195,6 +196,7 @@ class ChunkRows(NamedTuple):
     listings: list[tuple]  # LISTING_COLUMNS, then raw
     areas: list[str]  # each program's area ("Houston, TX"), or its "City, ST"
     facet_values: list[tuple]  # program_facet_values rows
+    coverage: tuple  # coverage.tally of the listings
 
 
 def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: list[Path], reference) -> bytes:
@@ -202,7 +204,7 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
     fields, grouped by program id) and their website findings by program id. A listing's raw
     JSON is read back from its feed here, in the worker."""
     members, site_rows = run
-    out = ChunkRows((), [], [], [], [], [], [])
+    out = ChunkRows((), [], [], [], [], [], [], ())
     with closing(FeedText(feeds)) as feed_text:
         for program_id, group in itertools.groupby(map(StagedMember._make, members), key=operator.itemgetter(0)):
             group = list(group)
@@ -216,6 +218,7 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
                                 for values, m in zip(tables.listings, group))
             out.areas.append(row["area"] or f"{row['city']}, {row['state']}")
             out.facet_values.extend(tables.facet_values)
+    out = out._replace(coverage=tally(map(_coverage_fields, out.listings)))
     return marshal.dumps(tuple(out))
 
 
@@ -270,6 +273,10 @@ def facet_value_rows(program_id: str, arrays: dict[str, list[str]]) -> list[tupl
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
                    "city_query", "facility_type", "placeholder", "merged_by", "warnings")  # then raw
+
+
+_coverage_fields = operator.itemgetter(*map(LISTING_COLUMNS.index, (
+    "program_id", "city_query", "source", "source_url", "source_date", "fetched_at")))  # what coverage.tally takes
 
 
 def listing_values(program: Program, index: int, listing: Listing, match_key: str) -> tuple:
