@@ -399,6 +399,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         ("program_facet_values", ("program_id", "facet", "value")),
         ("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before")))}
     totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
+    base = conn.execute("select coalesce(max(id), 0) from program_services").fetchone()[0]
     compare = _Comparison(conn, batches, when) if previous else None
     cities, coverage = Counter(), Coverage()
     progress = Progress("merging programs", quiet=quiet)
@@ -410,14 +411,16 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         programs = compare.programs(chunk) if compare else chunk.programs
         conn.executemany(inserts["programs"], programs)
         conn.executemany(inserts["program_care_levels"], chunk.care_levels)
+        written = conn.execute("select coalesce(max(rowid), 0) from temp.program_codes").fetchone()[0]
         conn.executemany(inserts["temp.program_codes"], _numbered(chunk.services, totals))
+        schema.program_service_codes(db, "temp.program_codes", base, after=written)
         conn.executemany(inserts["listings"], chunk.listings)
         conn.executemany(inserts["program_facet_values"], chunk.facet_values)
         cities.update(chunk.areas)
         coverage.add(chunk.coverage)
     batches.flush()
     progress.done()
-    schema.program_services(db, "temp.program_codes", totals["codes"])
+    schema.program_service_texts(db, "temp.program_codes", base + totals["codes"])
     if compare:
         compare.close()  # an open cursor would lock the tables dropped below
     return cities, coverage
