@@ -321,8 +321,8 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     watch.lap("matching")
 
     scope = staged.scope | requested_cities(feeds)
-    cities, coverage = _write_programs(db, batches, workers, feeds, reference, site_rows or {}, previous,
-                                       staged.when, quiet)
+    cities, coverage, facet_counts = _write_programs(db, batches, workers, feeds, reference, site_rows or {},
+                                                     previous, staged.when, quiet)
     watch.lap("writing programs")
 
     db["crawl_runs"].insert_all(crawl_runs(feeds, staged.rejects_per_feed), replace=True)
@@ -330,7 +330,7 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
     watch.lap("history")
     checkpoint("programs-written")
-    schema.facet_values(db, [pid for pid, _ in missing])  # the others' came with their rows
+    schema.facet_values(db, [pid for pid, _ in missing], facet_counts)  # the others' came with their rows
     watch.lap("facet values")
     schema.index(db)
     watch.lap("indexes and full-text search")
@@ -385,10 +385,11 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
 
 
 def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, site_rows: dict,
-                    previous: Path | None, when: str | None, quiet) -> tuple[Counter, Coverage]:
+                    previous: Path | None, when: str | None, quiet) -> tuple[Counter, Coverage, Counter]:
     """Pass 3: programs in id order, their rows made by the workers (rows.program_chunk_rows),
     beside the previous build's programs (its changes go to temp.new_changes). Returns the number
-    of programs per "City, ST", and what they cover (pipelines/coverage.py)."""
+    of programs per "City, ST", what they cover (pipelines/coverage.py), and their facet values'
+    counts."""
     conn = db.conn
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
@@ -401,7 +402,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
     base = conn.execute("select coalesce(max(id), 0) from program_services").fetchone()[0]
     compare = _Comparison(conn, batches, when) if previous else None
-    cities, coverage = Counter(), Coverage()
+    cities, coverage, facet_counts = Counter(), Coverage(), Counter()
     progress = Progress("merging programs", quiet=quiet)
     for payload in workers.map(rows.program_chunk_rows, _program_runs(conn, site_rows), feeds, reference):
         chunk = rows.ChunkRows(*marshal.loads(payload))
@@ -416,6 +417,7 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         schema.program_service_codes(db, "temp.program_codes", base, after=written)
         conn.executemany(inserts["listings"], chunk.listings)
         conn.executemany(inserts["program_facet_values"], chunk.facet_values)
+        facet_counts.update(map(_facet_and_value, chunk.facet_values))
         cities.update(chunk.areas)
         coverage.add(chunk.coverage)
     batches.flush()
@@ -423,7 +425,10 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
     schema.program_service_texts(db, "temp.program_codes", base + totals["codes"])
     if compare:
         compare.close()  # an open cursor would lock the tables dropped below
-    return cities, coverage
+    return cities, coverage, facet_counts
+
+
+_facet_and_value = operator.itemgetter(1, 2)
 
 
 def _insert_sql(table: str, columns) -> str:

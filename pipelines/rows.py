@@ -268,7 +268,8 @@ def facet_value_rows(program_id: str, arrays: dict[str, list[str]]) -> list[tupl
     (vocab.FACET_ARRAYS), made here from the lists rather than by parsing the column's JSON
     again in SQL after the programs are written (schema.facet_values does that for programs
     carried over from the previous build)."""
-    return [(program_id, column, value) for column in vocab.FACET_ARRAYS for value in dict.fromkeys(arrays[column])]
+    return [(program_id, column, value) for column in vocab.FACET_ARRAYS
+            for value in (arrays[column] if len(arrays[column]) < 2 else dict.fromkeys(arrays[column]))]
 
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",

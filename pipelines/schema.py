@@ -1,6 +1,7 @@
 """The declared schema of data/programs.db (the database contract of DESIGN.md)."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 import sqlite_utils
@@ -149,12 +150,14 @@ def program_service_texts(db: sqlite_utils.Database, lists: str, base: int) -> N
     )
 
 
-def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None) -> None:
+def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None,
+                 counted: Counter | None = None) -> None:
     """One row per program and value of each faceted JSON array, and the national counts
     (what an unfiltered table page shows, computed once here instead of on every request).
     `program_ids`: only these programs' values are added here (the build's workers made the
     rows of the programs it wrote: pipelines/rows.facet_value_rows; these are those it carried
-    over from the previous database); None: every program's."""
+    over from the previous database), and `counted` are the counts of the others' rows;
+    None: every program's."""
     source = "programs p"
     if program_ids is not None:
         db.execute("create temp table facet_programs (id text primary key)")
@@ -168,8 +171,13 @@ def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None
             f"where json_valid(p.[{column}]) and j.type = 'text'",
             [column],
         )
-    db.execute("insert into facet_counts (facet, value, count) "
-               "select facet, value, count(*) from program_facet_values group by facet, value")
+    counts = Counter(counted or {})
+    counts.update({(facet, value): count for facet, value, count in db.execute(
+        "select facet, value, count(*) from program_facet_values "
+        + ("where program_id in (select id from temp.facet_programs) " if program_ids is not None else "")
+        + "group by facet, value")})
+    db.conn.executemany("insert into facet_counts (facet, value, count) values (?, ?, ?)",
+                        [(facet, value, count) for (facet, value), count in sorted(counts.items())])
 
 
 def index(db: sqlite_utils.Database) -> None:
