@@ -524,7 +524,8 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
     conn.executemany(
         "insert into temp.key_program (match_key, root, root_hash, rule) values (?, ?, ?, ?)",
         ((key, root, program_id_of(root), near_rule.get(key))  # a generator: a million keys stream
-         for (key,) in conn.execute("select distinct match_key from temp.staged")
+         # group by, not distinct: SQLite sorts the keys for either, and this way took half the time
+         for (key,) in conn.execute("select match_key from temp.staged group by match_key")
          for root in [groups.find(key) if key in groups else key]),
     )
     if previous:
