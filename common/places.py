@@ -21,6 +21,9 @@ class CityError(ValueError):
     """A city argument that cannot be used, with a message for the person who typed it."""
 
 
+_SPACES = re.compile(r"\s+")  # compiled once: fold runs for every listing's city
+
+
 @dataclass(frozen=True)
 class City:
     name: str
@@ -47,7 +50,7 @@ def row_key(city: str | None, state: str | None) -> tuple[str, str]:
 
 def fold(text: str | None) -> str:
     """Lower case, single spaces, no dots: "St.  Louis" and "st louis" compare equal."""
-    return re.sub(r"\s+", " ", (text or "").replace(".", " ")).strip().lower()
+    return _SPACES.sub(" ", (text or "").replace(".", " ")).strip().lower()
 
 
 def parse_cities(spec: str) -> list[City]:

@@ -24,7 +24,7 @@ from pipelines import history, rows, schema
 from common import vocab
 from common.code_reference import CodeReferenceError, load_code_reference
 from common.geo import zip_areas
-from pipelines.coverage import coverage_rows
+from pipelines.coverage import Coverage, area_centres
 from pipelines.build_lock import BuildLocked, build_lock
 from pipelines.crawl_runs import crawl_runs, requested_cities
 from pipelines.merge import KeyInfo, UnionFind, bucket_merges, program_id_of
@@ -314,21 +314,23 @@ def _write_with(workers, feeds, temp_path, reference, quiet, previous: Path | No
     staged = _stage_listings(conn, batches, workers, feeds, reference, quiet)
     watch.lap("reading and normalizing")
     checkpoint("listings-written")
+    centres = workers.submit(area_centres, sorted({city for _, city in staged.scope if city}))
 
     # Pass 2: which keys are one program (rules of pipelines/merge.py), and their ids.
     _resolve_program_ids(conn, previous)
     watch.lap("matching")
 
     scope = staged.scope | requested_cities(feeds)
-    cities = _write_programs(db, batches, workers, feeds, reference, site_rows or {}, previous, staged.when, quiet)
+    cities, coverage, facet_counts = _write_programs(db, batches, workers, feeds, reference, site_rows or {},
+                                                     previous, staged.when, quiet)
     watch.lap("writing programs")
 
     db["crawl_runs"].insert_all(crawl_runs(feeds, staged.rejects_per_feed), replace=True)
-    db["coverage"].insert_all(coverage_rows(conn))
+    db["coverage"].insert_all(coverage.rows(centres.get()))
     missing, before_cities, changes = _record_history(conn, batches, previous, scope, staged.when)
     watch.lap("history")
     checkpoint("programs-written")
-    schema.facet_values(db)
+    schema.facet_values(db, [pid for pid, _ in missing], facet_counts)  # the others' came with their rows
     watch.lap("facet values")
     schema.index(db)
     watch.lap("indexes and full-text search")
@@ -383,10 +385,11 @@ def _stage_listings(conn, batches: _Batches, workers: Workers, feeds, reference,
 
 
 def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, site_rows: dict,
-                    previous: Path | None, when: str | None, quiet) -> Counter:
+                    previous: Path | None, when: str | None, quiet) -> tuple[Counter, Coverage, Counter]:
     """Pass 3: programs in id order, their rows made by the workers (rows.program_chunk_rows),
     beside the previous build's programs (its changes go to temp.new_changes). Returns the number
-    of programs per "City, ST"."""
+    of programs per "City, ST", what they cover (pipelines/coverage.py), and their facet values'
+    counts."""
     conn = db.conn
     conn.execute("create temp table new_changes (id integer primary key, program_id text, field text, "
                  "old text, new text, changed_at text)")
@@ -394,10 +397,12 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
                  "codes_before integer, unmapped_before integer)")
     inserts = {table: _insert_sql(table, columns) for table, columns in (
         ("program_care_levels", rows.CARE_LEVEL_COLUMNS), ("listings", (*rows.LISTING_COLUMNS, "raw")),
+        ("program_facet_values", ("program_id", "facet", "value")),
         ("temp.program_codes", ("program_id", "codes", "unmapped", "codes_before", "unmapped_before")))}
     totals = {"codes": 0, "unmapped": 0}  # codes and unmatched texts so far: program_services' numbering
+    base = conn.execute("select coalesce(max(id), 0) from program_services").fetchone()[0]
     compare = _Comparison(conn, batches, when) if previous else None
-    cities = Counter()
+    cities, coverage, facet_counts = Counter(), Coverage(), Counter()
     progress = Progress("merging programs", quiet=quiet)
     for payload in workers.map(rows.program_chunk_rows, _program_runs(conn, site_rows), feeds, reference):
         chunk = rows.ChunkRows(*marshal.loads(payload))
@@ -407,15 +412,23 @@ def _write_programs(db, batches: _Batches, workers: Workers, feeds, reference, s
         programs = compare.programs(chunk) if compare else chunk.programs
         conn.executemany(inserts["programs"], programs)
         conn.executemany(inserts["program_care_levels"], chunk.care_levels)
+        written = conn.execute("select coalesce(max(rowid), 0) from temp.program_codes").fetchone()[0]
         conn.executemany(inserts["temp.program_codes"], _numbered(chunk.services, totals))
+        schema.program_service_codes(db, "temp.program_codes", base, after=written)
         conn.executemany(inserts["listings"], chunk.listings)
+        conn.executemany(inserts["program_facet_values"], chunk.facet_values)
+        facet_counts.update(map(_facet_and_value, chunk.facet_values))
         cities.update(chunk.areas)
+        coverage.add(chunk.coverage)
     batches.flush()
     progress.done()
-    schema.program_services(db, "temp.program_codes", totals["codes"])
+    schema.program_service_texts(db, "temp.program_codes", base + totals["codes"])
     if compare:
         compare.close()  # an open cursor would lock the tables dropped below
-    return cities
+    return cities, coverage, facet_counts
+
+
+_facet_and_value = operator.itemgetter(1, 2)
 
 
 def _insert_sql(table: str, columns) -> str:
@@ -511,7 +524,8 @@ def _resolve_program_ids(conn, previous: Path | None) -> None:
     conn.executemany(
         "insert into temp.key_program (match_key, root, root_hash, rule) values (?, ?, ?, ?)",
         ((key, root, program_id_of(root), near_rule.get(key))  # a generator: a million keys stream
-         for (key,) in conn.execute("select distinct match_key from temp.staged")
+         # group by, not distinct: SQLite sorts the keys for either, and this way took half the time
+         for (key,) in conn.execute("select match_key from temp.staged group by match_key")
          for root in [groups.find(key) if key in groups else key]),
     )
     if previous:

@@ -1,34 +1,78 @@
 """What the directory covers: one row per area a crawl asked for ("Houston, TX"), with its centre
 and radius, how many listed programs it holds, and each source with the date of its data. The
-home page says this plainly, and a search outside every area says which is nearest."""
+home page says this plainly, and a search outside every area says which is nearest.
+
+The build counts it as its workers make the listings rows (`tally`, once per run of whole
+programs; `Coverage.add` sums the runs), rather than scanning the written listings table again
+(a quarter of a gigabyte of raw JSON at 100,000 programs). Only this build's programs are
+counted: those are the listed ones (programs carried over from the previous build, all missing,
+come later). The areas' centres are looked up in a worker (`area_centres`) while the main
+process matches listings: GeoNames takes a second to read.
+"""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from common.places import DEFAULT_RADIUS_MILES, City, CityError, city_centre, parse_cities
 
 
-def coverage_rows(conn) -> list[dict]:
-    """Rows for the `coverage` table from the listings of listed programs, area by area."""
-    areas: dict[str, dict] = {}
-    for area, source, url, newest, oldest, programs in conn.execute(
-        "select l.city_query, l.source, l.source_url, max(coalesce(l.source_date, l.fetched_at)), "
-        "min(coalesce(l.source_date, l.fetched_at)), count(distinct l.program_id) "
-        "from listings l join programs p on p.id = l.program_id "
-        "where p.status = 'listed' and l.city_query is not null "
-        "group by l.city_query, l.source, l.source_url order by l.city_query, l.source, l.source_url"
-    ):
-        row = areas.setdefault(area, _area(area))
-        row["sources"].append({"source": source, "url": url, "data_date": (newest or "")[:10] or None})
-        row["data_date"] = max(filter(None, [row["data_date"], (newest or "")[:10]]), default=None)
-        row["oldest_date"] = min(filter(None, [row["oldest_date"], (oldest or "")[:10]]), default=None)
-    counts = dict(conn.execute(
-        "select l.city_query, count(distinct l.program_id) from listings l join programs p on p.id = l.program_id "
-        "where p.status = 'listed' and l.city_query is not null group by l.city_query"))
-    for area, row in areas.items():
-        row["programs"] = counts.get(area, 0)
-        row["sources"] = json.dumps(row["sources"], ensure_ascii=False)
-    return list(areas.values())
+def tally(listings) -> tuple[dict, dict]:
+    """({(area, source, url): (newest, oldest date)}, {area: programs}) of listings given as
+    (program id, area, source, url, source date, fetch time), each program's listings together;
+    listings without an area are not counted. A listing's date is the source's, else the fetch
+    time."""
+    sources: dict[tuple[str, str, str], tuple[str, str]] = {}
+    programs: dict[str, int] = {}
+    counted: set[tuple[str, str]] = set()
+    for program_id, area, source, url, source_date, fetched_at in listings:
+        if area is None:
+            continue
+        seen = fetched_at if source_date is None else source_date
+        key = (area, source, url)
+        known = sources.get(key)
+        sources[key] = (seen, seen) if known is None else (max(known[0], seen), min(known[1], seen))
+        if (program_id, area) not in counted:
+            counted.add((program_id, area))
+            programs[area] = programs.get(area, 0) + 1
+    return sources, programs
+
+
+@dataclass
+class Coverage:
+    """The tallies of every run of programs, summed (a program lies in one run only)."""
+    sources: dict = field(default_factory=dict)
+    programs: dict = field(default_factory=dict)
+
+    def add(self, part: tuple[dict, dict]) -> None:
+        sources, programs = part
+        for key, (newest, oldest) in sources.items():
+            known = self.sources.get(key)
+            self.sources[key] = (newest, oldest) if known is None else (max(known[0], newest), min(known[1], oldest))
+        for area, count in programs.items():
+            self.programs[area] = self.programs.get(area, 0) + count
+
+    def rows(self, centres: dict[str, dict]) -> list[dict]:
+        """Rows for the `coverage` table, area by area, each source in order; `centres` are
+        area_centres' rows of (at least) these areas."""
+        areas: dict[str, dict] = {}
+        for area, source, url in sorted(self.sources):
+            newest, oldest = self.sources[(area, source, url)]
+            if area not in areas:
+                areas[area] = {**centres[area], "sources": []}
+            row = areas[area]
+            row["sources"].append({"source": source, "url": url, "data_date": (newest or "")[:10] or None})
+            row["data_date"] = max(filter(None, [row["data_date"], (newest or "")[:10]]), default=None)
+            row["oldest_date"] = min(filter(None, [row["oldest_date"], (oldest or "")[:10]]), default=None)
+        for area, row in areas.items():
+            row["programs"] = self.programs.get(area, 0)
+            row["sources"] = json.dumps(row["sources"], ensure_ascii=False)
+        return list(areas.values())
+
+
+def area_centres(labels) -> dict[str, dict]:
+    """{label: its coverage row before counting}: centre, state and radius of each area."""
+    return {label: _area(label) for label in labels}
 
 
 def _area(label: str) -> dict:

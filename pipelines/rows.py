@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from common import normalize as n
 from common import vocab
+from pipelines.coverage import tally
 from pipelines.merge import RULE_SAME_KEY, Program, key_text, website_host
 from pipelines.names import WholeName
 from pipelines.records import Listing, Reject, listing_from_item, pack_listing, scrub_item, unpack_listing
@@ -27,11 +28,20 @@ def _json(values) -> str:
     """JSON as json.dumps(values, ensure_ascii=False) writes it. Most values are lists of text
     (a program has about a dozen) or objects of text (its map popup): those are joined here with
     the encoder's own string escaping, character for character what the encoder writes, without
-    its per-call setup."""
-    if type(values) is list and all(type(v) is str for v in values):
-        return "[" + ", ".join(map(encode_basestring, values)) + "]"
-    if type(values) is dict and all(type(k) is str and type(v) is str for k, v in values.items()):
-        return "{" + ", ".join(f"{encode_basestring(k)}: {encode_basestring(v)}" for k, v in values.items()) + "}"
+    its per-call setup. (A value that is not text makes encode_basestring raise: the encoder
+    writes those.)"""
+    if type(values) is list:
+        if not values:
+            return "[]"
+        try:  # encode_basestring takes text only: anything else raises, and the encoder writes it
+            return "[" + ", ".join(map(encode_basestring, values)) + "]"
+        except TypeError:
+            pass
+    elif type(values) is dict:
+        try:
+            return "{" + ", ".join([f"{encode_basestring(k)}: {encode_basestring(v)}" for k, v in values.items()]) + "}"
+        except TypeError:
+            pass
     return _encode(values)
 
 
@@ -155,6 +165,7 @@ class ProgramTables(NamedTuple):
     care_levels: list[dict]  # program_care_levels rows
     services: ServiceLists
     listings: list[tuple]  # listings values (LISTING_COLUMNS), without raw
+    facet_values: list[tuple]  # program_facet_values rows: (program id, facet, value)
 
 
 class StagedMember(NamedTuple):
@@ -184,6 +195,8 @@ class ChunkRows(NamedTuple):
     services: list[tuple]  # (program id, *ServiceLists)
     listings: list[tuple]  # LISTING_COLUMNS, then raw
     areas: list[str]  # each program's area ("Houston, TX"), or its "City, ST"
+    facet_values: list[tuple]  # program_facet_values rows
+    coverage: tuple  # coverage.tally of the listings
 
 
 def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: list[Path], reference) -> bytes:
@@ -191,7 +204,7 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
     fields, grouped by program id) and their website findings by program id. A listing's raw
     JSON is read back from its feed here, in the worker."""
     members, site_rows = run
-    out = ChunkRows((), [], [], [], [], [])
+    out = ChunkRows((), [], [], [], [], [], [], ())
     with closing(FeedText(feeds)) as feed_text:
         for program_id, group in itertools.groupby(map(StagedMember._make, members), key=operator.itemgetter(0)):
             group = list(group)
@@ -204,6 +217,8 @@ def program_chunk_rows(run: tuple[list[tuple], dict[str, list[dict]]], feeds: li
             out.listings.extend((*values, m.raw or feed_text.read(m.feed, m.offset, m.length))
                                 for values, m in zip(tables.listings, group))
             out.areas.append(row["area"] or f"{row['city']}, {row['state']}")
+            out.facet_values.extend(tables.facet_values)
+    out = out._replace(coverage=tally(map(_coverage_fields, out.listings)))
     return marshal.dumps(tuple(out))
 
 
@@ -243,11 +258,26 @@ def program_tables(program_id: str, group: list, site_rows, reference) -> Progra
     ] + list(site_rows)
     listings = [listing_values(program, i, listing, member.match_key)
                 for i, (listing, member) in enumerate(zip(program.listings, group))]
-    return ProgramTables(program_row(program, reference, site_rows), care_levels, service_lists(program), listings)
+    arrays = program_arrays(program, site_rows)
+    return ProgramTables(program_row(program, reference, site_rows, arrays), care_levels, service_lists(program),
+                         listings, facet_value_rows(program.id, arrays))
+
+
+def facet_value_rows(program_id: str, arrays: dict[str, list[str]]) -> list[tuple]:
+    """The program's program_facet_values rows: one per value of each faceted array column
+    (vocab.FACET_ARRAYS), made here from the lists rather than by parsing the column's JSON
+    again in SQL after the programs are written (schema.facet_values does that for programs
+    carried over from the previous build)."""
+    return [(program_id, column, value) for column in vocab.FACET_ARRAYS
+            for value in (arrays[column] if len(arrays[column]) < 2 else dict.fromkeys(arrays[column]))]
 
 
 LISTING_COLUMNS = ("program_id", "match_key", "source", "source_url", "source_ref", "fetched_at", "source_date",
                    "city_query", "facility_type", "placeholder", "merged_by", "warnings")  # then raw
+
+
+_coverage_fields = operator.itemgetter(*map(LISTING_COLUMNS.index, (
+    "program_id", "city_query", "source", "source_url", "source_date", "fetched_at")))  # what coverage.tally takes
 
 
 def listing_values(program: Program, index: int, listing: Listing, match_key: str) -> tuple:
@@ -274,8 +304,10 @@ def reject_row(reject: Reject, feed: Path, line: int) -> dict:
     }
 
 
-def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict:
-    """The programs row of a merged program (the columns of schema.PROGRAMS_COLUMNS)."""
+def program_row(program: Program, reference, site_rows: list[dict] = (), arrays: dict | None = None) -> dict:
+    """The programs row of a merged program (the columns of schema.PROGRAMS_COLUMNS); `arrays`
+    are its program_arrays when the caller made them already."""
+    arrays = arrays or program_arrays(program, site_rows)
     first = program.first
     phones = program.phones()
     websites = program.websites()
@@ -299,9 +331,9 @@ def program_row(program: Program, reference, site_rows: list[dict] = ()) -> dict
         "latitude": latitude,
         "longitude": longitude,
         "location_approximate": int(approximate),
-        "facility_type": _json(program.facility_types()),
-        **_care_level_columns(program, site_rows),
-        **_service_columns(program, reference),
+        "facility_type": _json(arrays["facility_type"]),
+        **{column: _json(arrays[column]) for column in ("care_levels", "website_care_levels", "care_levels_any")},
+        **_service_columns(program, reference, arrays),
         "sources": _json(sorted({l.source for l in program.listings})),
         "source_urls": _json(list(dict.fromkeys(l.source_url for l in program.listings))),
         "listing_count": len(program.listings),
@@ -326,27 +358,35 @@ def _phone_columns(program: Program, phones: list) -> dict:
     }
 
 
-def _care_level_columns(program: Program, site_rows: list[dict]) -> dict:
-    """SAMHSA's levels, the website's, and either, each in the vocabulary's order."""
+SERVICE_FACETS = ("payment", "ages", "populations", "languages", "medications")
+
+
+def program_arrays(program: Program, site_rows: list[dict]) -> dict[str, list[str]]:
+    """The lists behind the row's JSON array columns (facility types; SAMHSA's levels, the
+    website's, and either, each in the vocabulary's order; the facets of its service codes) and
+    the telehealth facet's: made once, for the row and for program_facet_values."""
     stated = {r["care_level"] for r in site_rows}
+    facets = program.facets()
     return {
-        "care_levels": _json(program.care_levels),
-        "website_care_levels": _json([lv for lv in vocab.care_levels() if lv in stated]),
-        "care_levels_any": _json([lv for lv in vocab.care_levels() if lv in stated or lv in program.care_levels]),
+        "facility_type": program.facility_types(),
+        "care_levels": program.care_levels,
+        "website_care_levels": [lv for lv in vocab.care_levels() if lv in stated],
+        "care_levels_any": [lv for lv in vocab.care_levels() if lv in stated or lv in program.care_levels],
+        **{facet: facets.get(facet, []) for facet in SERVICE_FACETS},
+        "telehealth": facets.get("telehealth", []),
     }
 
 
-def _service_columns(program: Program, reference) -> dict:
+def _service_columns(program: Program, reference, arrays: dict[str, list[str]]) -> dict:
     """The facets derived from the service codes, and the services in words for full-text search."""
     codes = program.service_codes
-    facets = program.facets()
     detail = program.has_service_detail
-    names = [reference.codes[c].name for c in codes if c in reference.codes]
+    names = [code.name for code in map(reference.codes.get, codes) if code is not None]
     names += [u.get("text", "") for l in program.listings for u in l.unmapped_services]
     return {
-        **{facet: _json(facets.get(facet, [])) for facet in ("payment", "ages", "populations", "languages", "medications")},
+        **{facet: _json(arrays[facet]) for facet in SERVICE_FACETS},
         # Unknown, not "no", when the source gave no service detail.
-        "telehealth": int(bool(facets.get("telehealth"))) if detail else None,
+        "telehealth": int(bool(arrays["telehealth"])) if detail else None,
         "has_service_detail": int(detail),
         "service_count": len(codes),
         "services_text": "; ".join(dict.fromkeys(n for n in names if n)) or None,

@@ -1,6 +1,7 @@
 """The declared schema of data/programs.db (the database contract of DESIGN.md)."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 import sqlite_utils
@@ -121,41 +122,62 @@ def create(db: sqlite_utils.Database) -> None:
                         not_null=set(table.not_null) or None)
 
 
-def program_services(db: sqlite_utils.Database, lists: str, code_count: int) -> None:
-    """program_services from `lists` (program_id; codes: JSON array; unmapped: JSON array of
-    [text, category code, category name] or null; codes_before, unmapped_before: how many of each
-    the programs before it hold; `code_count` codes in all), the names of codes from
-    service_codes. The rows are every program's codes, then every program's unmatched texts, each
-    in program and list order: their ids are counted from those numbers, so the rows need no sort
-    (of millions) to be numbered the same, whatever order SQLite reads them in."""
-    base = db.execute("select coalesce(max(id), 0) from program_services").fetchone()[0]
+def program_service_codes(db: sqlite_utils.Database, lists: str, base: int, after: int = 0) -> None:
+    """program_services rows of the service codes in the rows of `lists` after rowid `after`
+    (program_id; codes: JSON array; codes_before: how many codes the programs before it hold),
+    numbered from `base`, the names of codes from service_codes. The build calls it for each run
+    of programs as it writes them, so the rows go in while its workers make the next runs. A
+    program's codes are numbered from the counts of the programs before it, so the rows need no
+    sort (of millions) to be numbered the same, whatever order SQLite reads them in."""
     db.execute(
         "insert into program_services (id, program_id, service_code, service_name, category_code, category_name) "
         "select ? + t.codes_before + j.key + 1, t.program_id, j.value, c.name, c.category_code, c.category_name "
-        f"from {lists} t, json_each(t.codes) j left join service_codes c on c.code = j.value",
-        [base],
+        f"from {lists} t, json_each(t.codes) j left join service_codes c on c.code = j.value where t.rowid > ?",
+        [base, after],
     )
+
+
+def program_service_texts(db: sqlite_utils.Database, lists: str, base: int) -> None:
+    """program_services rows of the texts no code matched (`lists`' unmapped: JSON array of
+    [text, category code, category name] or null; unmapped_before: how many the programs before
+    it hold), numbered from `base`, after every program's codes."""
     db.execute(
         "insert into program_services (id, program_id, service_code, service_name, category_code, category_name) "
         "select ? + t.unmapped_before + j.key + 1, t.program_id, null, json_extract(j.value, '$[0]'), "
         f"json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') from {lists} t, json_each(t.unmapped) j "
         "where t.unmapped is not null",
-        [base + code_count],
+        [base],
     )
 
 
-def facet_values(db: sqlite_utils.Database) -> None:
+def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None,
+                 counted: Counter | None = None) -> None:
     """One row per program and value of each faceted JSON array, and the national counts
-    (what an unfiltered table page shows, computed once here instead of on every request)."""
-    for column in FACET_ARRAYS:
+    (what an unfiltered table page shows, computed once here instead of on every request).
+    `program_ids`: only these programs' values are added here (the build's workers made the
+    rows of the programs it wrote: pipelines/rows.facet_value_rows; these are those it carried
+    over from the previous database), and `counted` are the counts of the others' rows;
+    None: every program's."""
+    source = "programs p"
+    if program_ids is not None:
+        db.execute("create temp table facet_programs (id text primary key)")
+        db.conn.executemany("insert into temp.facet_programs values (?)", [(pid,) for pid in program_ids])
+        source = "temp.facet_programs f cross join programs p on p.id = f.id"
+    columns = FACET_ARRAYS if program_ids is None or program_ids else ()  # none carried over: none to add
+    for column in columns:
         db.execute(
             f"insert or ignore into program_facet_values (program_id, facet, value) "
-            f"select p.id, ?, j.value from programs p, json_each(p.[{column}]) j "
+            f"select p.id, ?, j.value from {source}, json_each(p.[{column}]) j "
             f"where json_valid(p.[{column}]) and j.type = 'text'",
             [column],
         )
-    db.execute("insert into facet_counts (facet, value, count) "
-               "select facet, value, count(*) from program_facet_values group by facet, value")
+    counts = Counter(counted or {})
+    counts.update({(facet, value): count for facet, value, count in db.execute(
+        "select facet, value, count(*) from program_facet_values "
+        + ("where program_id in (select id from temp.facet_programs) " if program_ids is not None else "")
+        + "group by facet, value")})
+    db.conn.executemany("insert into facet_counts (facet, value, count) values (?, ?, ?)",
+                        [(facet, value, count) for (facet, value), count in sorted(counts.items())])
 
 
 def index(db: sqlite_utils.Database) -> None:

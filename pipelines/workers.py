@@ -56,6 +56,14 @@ class Workers:
         while pending:
             yield pending.popleft().get()
 
+    def submit(self, function, *args):
+        """function(*args) started now in a worker, for work that would otherwise wait for a
+        stage in which the main process works alone; its result is the returned object's
+        get(). Without worker processes it runs here, when get() asks for it."""
+        if self.pool is None:
+            return _Deferred(function, args)
+        return self.pool.apply_async(function, args)
+
     def __enter__(self):
         return self
 
@@ -64,6 +72,16 @@ class Workers:
             self.pool.terminate()
             self.pool.join()
         return False
+
+
+class _Deferred:
+    """A call made when its result is first asked for (Workers.submit without a pool)."""
+
+    def __init__(self, function, args):
+        self.function, self.args = function, args
+
+    def get(self):
+        return self.function(*self.args)
 
 
 def _worker_start() -> None:

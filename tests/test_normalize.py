@@ -75,6 +75,7 @@ def test_city_name_takes_the_requested_spelling():
 
 import csv  # noqa: E402
 
+import phonenumbers  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -99,6 +100,24 @@ def plain_phones(draw) -> str:
 def test_plain_phone_fast_path_matches_phonenumbers(text):
     assert n._PLAIN_US_PHONE.fullmatch(text), text  # the generator makes only fast-path shapes
     assert n.normalize_phone(text) == n.phone_from_library(text)
+
+
+@SAME_AS_LIBRARY
+@given(number=st.one_of(st.integers(2_000_000_000, 9_999_999_999),
+                        st.sampled_from([416, 876, 787, 671, 340, 242]).flatmap(
+                            lambda area: st.integers(area * 10**7, area * 10**7 + 9_999_999))))
+def test_remembered_validity_is_phonenumbers_validity(number):
+    """The US-first shortcut of _valid_nanp_number answers as phonenumbers.is_valid_number, for
+    any ten digits and for the numbers of other +1 regions (Canada, Jamaica, Puerto Rico...)."""
+    expected = phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=number))
+    assert n._valid_nanp_number.__wrapped__(number) == expected
+
+
+def test_remembered_validity_in_every_area_code():
+    for area in range(200, 1000):
+        for number in (area * 10**7 + 2_345_678, area * 10**7 + 9_876_543, area * 10**7 + 5_550_100):
+            expected = phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=number))
+            assert n._valid_nanp_number.__wrapped__(number) == expected, number
 
 
 @SAME_AS_LIBRARY
