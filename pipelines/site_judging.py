@@ -50,7 +50,7 @@ here home how in into is its learn more new now of on or our start that the thei
 today us we what when where which who why with you your offer offers offered offering provide provides
 providing include includes including feature features featuring welcome explore discover begin visit
 vs versus about top best leading trusted affordable confidential compassionate expert quality
-most many some several few nearly almost
+most many some several few nearly almost it there
 el la los las un una en de del y con para por nuestro nuestra nuestros nuestras ofrecemos ofrece
 """.split())
 _TOKEN = re.compile(r"[\w’'&+/-]+|[^\w\s]")

@@ -842,10 +842,11 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 84.9%" in out
     assert "batch 23 (68 pages, tuned on): precision 100.0%, recall 86.2%" in out
     assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 85.1%" in out
-    assert "batch 25 (73 pages, tuned on): precision 99.1%, recall 88.8%" in out
+    assert "batch 25 (73 pages, tuned on): precision 99.1%, recall 89.6%" in out
     assert "batch 26 (73 pages, tuned on): precision 96.8%, recall 70.9%" in out
-    # The only pages held out are the twenty-second set's (batch 27, written blind), reported apart.
-    assert "batch 27 (79 pages, held out): precision 94.5%, recall 61.6%" in out
+    assert "batch 27 (79 pages, tuned on): precision 97.3%, recall 65.2%" in out
+    # The only pages held out are the twenty-third set's (batch 28, written blind), reported apart.
+    assert "batch 28 (77 pages, held out): precision 91.1%, recall 66.7%" in out
     assert out.count(", held out)") == 1
 
 
@@ -861,7 +862,7 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # batch 21 70 of 94, 2 wrongly; batch 22 80 of 106, 6 wrongly
 # (2 remain: a masthead line under the site's name set as an h1, read as its lede); batch 23 88 of
 # 116, 2 wrongly; batch 24 86 of 114, 9 wrongly; batch 25 96 of 125, 5 wrongly; batch 26 80 of 127,
-# 4 wrongly.
+# 4 wrongly; batch 27 69 of 112, 4 wrongly.
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
 # Batch 11 found 88 when tuned on and 87 since batch 13's tuning made a table-layout site's left
@@ -887,6 +888,7 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_19, 24, 70, 10, 114, 0, 97),
     (bench.LABELLED_20, 25, 73, 10, 125, 1, 111),
     (bench.LABELLED_21, 26, 73, 10, 127, 3, 90),
+    (bench.LABELLED_22, 27, 79, 8, 112, 2, 73),
 ]
 
 
@@ -903,18 +905,18 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-def test_the_twenty_second_set_written_blind_is_held_out_and_scored_as_it_was_once():
-    """Batch 27 (labelled_22) was written by a helper that had not seen the rules, while they were
-    tuned on batch 26, and scored once after that (git d5fb8df): 112 levels, 69 found, 4 wrongly
-    (precision 94.5%, recall 61.6%; the rules of before batch 26 was tuned on, git 112647e: 94.2% /
-    58.0%; of this session's start, git 0e9ca51: 93.8% / 53.6%; of before batches 11 to 22 were
-    tuned on, git e88be7d: 94.3% / 44.6%). Never tuned on: a rule that makes it better without a new
-    held-out batch beside it would hide how the rules generalize; one that makes it worse shows here."""
-    pages = bench.load_labels(bench.LABELLED_22)
-    assert len(pages) == 79 and all(p.held_out and p.batch == 27 for p in pages)
+def test_the_twenty_third_set_written_blind_is_held_out_and_scored_as_it_was_once():
+    """Batch 28 (labelled_23) was written by a helper that had not seen the rules, while they were
+    tuned on batch 27, and scored once after that (git 5a6bb1e): 123 levels, 82 found, 8 wrongly
+    (precision 91.1%, recall 66.7%; the rules of before batch 27 was tuned on, git d5fb8df: the same;
+    of this session's start, git 0e9ca51: 90.2% / 60.2%; of before batches 11 to 22 were tuned on,
+    git e88be7d: 87.5% / 45.5%). Never tuned on: a rule that makes it better without a new held-out
+    batch beside it would hide how the rules generalize; one that makes it worse shows here."""
+    pages = bench.load_labels(bench.LABELLED_23)
+    assert len(pages) == 77 and all(p.held_out and p.batch == 28 for p in pages)
     assert sum(1 for p in pages if not p.levels) == 8
-    total = bench.total(bench.evaluate(pages, bench.LABELLED_22)[0])
-    assert (total.tp + total.fn, total.tp, total.fp) == (112, 69, 4)
+    total = bench.total(bench.evaluate(pages, bench.LABELLED_23)[0])
+    assert (total.tp + total.fn, total.tp, total.fp) == (123, 82, 8)
 
 
 def test_the_second_labelled_set_has_60_pages_20_of_them_held_out_with_every_level_and_pages_that_state_none():

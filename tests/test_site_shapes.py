@@ -631,3 +631,22 @@ def test_cards_whose_text_is_a_timetable_or_a_count_of_beds(tmp_path):
              "a meal.</p><h3>Residential treatment</h3><p>Coming in 2027.</p></main>")
     assert saved_page_levels(tmp_path, cards, url="https://www.juniperridge.example/behavioral-health/") == [
         "detox", "iop"]
+
+
+# --- batch 27 ----------------------------------------------------------------------------------
+
+
+def test_stays_and_withdrawal_described_and_levels_still_to_come(tmp_path):
+    cases = [
+        ("<h3>A 30- to 60-day stay</h3><p>Adults 21 and older live in one of three lodges.</p>", ["residential"]),
+        ("<p>Most people stay 3 to 5 days.</p><p>It's a safe place to withdraw, with nurses here 24/7.</p>",
+         ["detox"]),
+        ("<p>A state-operated center with 16 beds for adults withdrawing from alcohol and other drugs.</p>",
+         ["detox"]),
+        ("<p>The Division is also planning a 12-bed residential treatment program on the same campus, expected "
+         "to open in 2028.</p>", []),
+        ("<table><tr><th>Service</th><th>Hours</th></tr><tr><td>Counseling</td><td>Mon–Fri 6:00 am–2:30 pm"
+         "</td></tr></table>", []),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main><h1>Welcome</h1>{body}</main>") == expected, body
