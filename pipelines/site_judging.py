@@ -34,14 +34,13 @@ from dataclasses import dataclass, field
 from common import vocab
 from pipelines.site_labels import (badge_ruled_out, is_own_heading, judge_labels, judge_rows, judge_services,
                                      label_mentions, listed_after_heading)
-from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences
+from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences, title_index
 from pipelines.site_schedule import schedule_spans
-from pipelines.site_services import service_outpatient
+from pipelines.site_services import OUTPATIENT, service_outpatient
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
 
-OUTPATIENT = "outpatient"
 BLOCKER_WINDOW = 5  # words before a level phrase in which a blocker counts
 # Words that end a run of capitalized words before a level phrase without being part of a name.
 NOT_NAME_WORDS = frozenset("""
@@ -207,7 +206,8 @@ class _Judge:
         distinctive = [t for t in name if not self.p["label_word"].match(t.lower().removesuffix("’s")
                                                                           .removesuffix("'s"))]
         # "Ongoing weekly therapy ...": a sentence's first word, capitalized because it is first, alone.
-        opening = len(name) == 1 and re.fullmatch(r"\W*", text[:text.find(name[0])]) and not re.search(r"[’']s$", name[0])
+        opening = (len(name) == 1 and re.fullmatch(r"\W*", text[:text.find(name[0])])
+                   and not re.search(r"[’']s$", name[0]))
         if distinctive and not opening:
             joined = " ".join(t.removesuffix("’s").removesuffix("'s") for t in distinctive).lower()
             if joined not in place_names() and not all(self.is_own_word(t) for t in distinctive):
@@ -301,7 +301,8 @@ class _Judge:
         partners for detox"."""
         if referral is None or referral.end() > m.start:
             return False
-        between = re.fullmatch(r"\W*(?:[\w’'-]+\W+){0,3}?to\s+our\s+((?:[\w’'-]+\s+)*)", masked[referral.end():m.start])
+        between = re.fullmatch(r"\W*(?:[\w’'-]+\W+){0,3}?to\s+our\s+((?:[\w’'-]+\s+)*)",
+                               masked[referral.end():m.start])
         return bool(between) and all(self.p["label_word"].fullmatch(w.lower()) for w in between.group(1).split())
 
     def placed_here(self, post: str) -> bool:
@@ -595,8 +596,8 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
     above the old description of "Residential Treatment"): those its title names."""
     if not any(judge.p["page_closed"].search(b.text) for b in page.blocks if b.kind != "heading"):
         return set()
-    title = next((b for b in page.blocks if b.kind == "heading" and b.heading == 1), None)
-    return {m.level for m in judge.mentions(title.text)} if title else set()
+    title = title_index(page.blocks)
+    return set() if title is None else {m.level for m in judge.mentions(page.blocks[title].text)}
 
 
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:

@@ -71,6 +71,12 @@ class Mention:
     self_stating: bool = False
 
 
+def title_index(blocks: list[Block]) -> int | None:
+    """Where the page's title is: its h1, else its first heading; None without a heading."""
+    headings = [i for i, b in enumerate(blocks) if b.kind == "heading"]
+    return next((i for i in headings if blocks[i].heading == 1), headings[0] if headings else None)
+
+
 def is_home(url: str) -> bool:
     """The site's home page: its root, or the root's index file."""
     return bool(re.fullmatch(r"/?(?:index\.\w+)?", urlsplit(url).path))

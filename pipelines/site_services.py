@@ -20,35 +20,33 @@ A line counts when it opens with an outpatient_service phrase of the data and
 from __future__ import annotations
 
 from pipelines.site_labels import ROW_CELL, explains, label_quote, menu_items, offer_place, section_context, sections
-from pipelines.site_page import Block, Finding, Page, quote, split_sentences
+from pipelines.site_page import Block, Finding, Page, quote, split_sentences, title_index
 
-LEVEL = "outpatient"
+OUTPATIENT = "outpatient"
 
 
 def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
-    """(index of the page's title: its h1, else its first heading; whether it names a level other
-    than outpatient care)."""
-    headings = [i for i, b in enumerate(blocks) if b.kind == "heading"]
-    title = next((i for i in headings if blocks[i].heading == 1), headings[0] if headings else None)
+    """(index of the page's title, -1 without one; whether it names a level other than outpatient care)."""
+    title = title_index(blocks)
     if title is None:
         return -1, False
-    return title, any(m.level != LEVEL for m in judge.mentions(blocks[title].text))
+    return title, any(m.level != OUTPATIENT for m in judge.mentions(blocks[title].text))
 
 
 def _names_service(judge, text: str) -> bool:
     """The line opens with an outpatient service and speaks of nothing more intensive."""
     if not judge.p["outpatient_service"].match(text) or judge.p["more_than_weekly"].search(text):
         return False
-    return all(m.level == LEVEL for m in judge.mentions(text))
+    return all(m.level == OUTPATIENT for m in judge.mentions(text))
 
 
-def _in_a_programs_day(judge, blocks: list[Block], i: int) -> bool:
-    """A list item beside more intensive care ("Every student's week includes: Individual therapy
-    (weekly) · Daily groups · ..."): the week of a program one lives in or spends days at."""
-    lead_in = blocks[i].lead_in
-    # A sibling that names a level is another entry of a services menu ("IOP, three evenings a week").
-    return bool(lead_in) and any(b.lead_in == lead_in and judge.p["more_than_weekly"].search(b.text)
-                                 and not judge.mentions(b.text) for b in blocks if b.kind == "item")
+def _program_day_lists(judge, blocks: list[Block]) -> set[str]:
+    """The lead-ins of lists that hold more intensive care and name no level ("Every student's week
+    includes: Individual therapy (weekly) · Daily groups · ..."): the week of a program one lives in
+    or spends days at, whose therapy is no outpatient service. A list item naming a level is an
+    entry of a services menu ("IOP, three evenings a week")."""
+    return {b.lead_in for b in blocks if b.kind == "item" and b.lead_in
+            and judge.p["more_than_weekly"].search(b.text) and not judge.mentions(b.text)}
 
 
 def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
@@ -57,14 +55,14 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
     title, other_page = _title_names_another_level(judge, blocks)
     if other_page:
         return {}
-    menu, ranges = menu_items(judge, blocks), sections(blocks)
+    menu, ranges, day_lists = menu_items(judge, blocks), sections(blocks), _program_day_lists(judge, blocks)
     for i, block in enumerate(blocks):
         # Above the title, or on a page without one, a line may be the site's tagline, said on every
         # page; a table row is none.
         tagline_place = (title < 0 or i <= title) and ROW_CELL not in block.text
-        if tagline_place or block.kind == "heading" or not _names_service(judge, block.text):
+        if tagline_place or block.kind == "heading" or block.lead_in in day_lists:
             continue
-        if _in_a_programs_day(judge, blocks, i):
+        if not _names_service(judge, block.text):
             continue
         masked = judge.mask(block.text)
         if not offer_place(judge, blocks, i, menu) or any(judge.p[k].search(masked) for k in ("negation", "referral")):
@@ -72,13 +70,14 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         # Ruled out in the line itself; the page's denials (we do not offer outpatient care) are the
         # caller's. A comparison beside it ("if you need more than weekly sessions, I'll help you
         # find ...") is no denial of it.
-        if explains(judge, section_context(blocks, ranges, i)) or LEVEL in ruled_out_in.get(i, set()):
+        if explains(judge, section_context(blocks, ranges, i)) or OUTPATIENT in ruled_out_in.get(i, set()):
             continue
-        return {LEVEL: Finding(LEVEL, quote(label_quote(blocks, i)), page.url)}
-    return _said_in_a_sentence(judge, page, title, ranges)
+        return {OUTPATIENT: Finding(OUTPATIENT, quote(label_quote(blocks, i)), page.url)}
+    return _said_in_a_sentence(judge, page, title, ranges, day_lists)
 
 
-def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, int]]) -> dict[str, Finding]:
+def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, int]],
+                        day_lists: set[str]) -> dict[str, Finding]:
     """"We keep you in the practice for medication management, with follow-up visits every four to
     eight weeks", "Aquí usted puede recibir consejería individual y familiar ... con nuestra
     enfermera": the program's own voice (we, our, its name) giving counseling or medication visits,
@@ -89,16 +88,18 @@ def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, i
             continue
         start = ranges[i][0]
         heading = blocks[start].text if blocks[start].kind == "heading" else ""
-        if (judge.mentions(block.text) or any(m.level != LEVEL for m in judge.mentions(heading))
-                or _in_a_programs_day(judge, blocks, i)):
+        if (block.lead_in in day_lists or judge.mentions(block.text)
+                or any(m.level != OUTPATIENT for m in judge.mentions(heading))):
             continue  # beside a level, or under its heading, its sessions are that level's care
         for sentence in split_sentences(block.text):
             if _gives_visits(judge, sentence):
-                return {LEVEL: Finding(LEVEL, quote(sentence), page.url)}
+                return {OUTPATIENT: Finding(OUTPATIENT, quote(sentence), page.url)}
     return {}
 
 
 def _gives_visits(judge, sentence: str) -> bool:
+    """The sentence speaks in the program's voice of visits it gives, not in general, nor denied,
+    referred or asked about."""
     visit = judge.p["outpatient_visit"].search(sentence)
     if not visit or not judge.speaks(sentence) or judge.p["more_than_weekly"].search(sentence):
         return False

@@ -106,7 +106,7 @@ LEVEL_KINDS = ("level", "described_level", "self_described_level", "not_level") 
 WHOLE_TOKEN_KINDS = {"label_word", "heading_word", "region_word", "location_word", "blog_path", "blog_type", "blog_class",
                      "page_class", "menu_word"}
 # Kinds whose patterns are matched (with .match) at the start of a text, after any punctuation, and
-# end at a word's end: a question, an answer, a table cell.
+# end at a word's end: a question, an answer, a table cell, a line of services.
 START_KINDS = {"offer_question", "presuming_question", "answer_yes", "answer_no", "yes_mark", "no_mark", "outpatient_service"}
 
 
