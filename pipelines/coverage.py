@@ -30,12 +30,16 @@ def tally(listings) -> tuple[dict, dict]:
             continue
         seen = fetched_at if source_date is None else source_date
         key = (area, source, url)
-        known = sources.get(key)
-        sources[key] = (seen, seen) if known is None else (max(known[0], seen), min(known[1], seen))
+        sources[key] = _widened(sources.get(key), seen, seen)
         if (program_id, area) not in counted:
             counted.add((program_id, area))
             programs[area] = programs.get(area, 0) + 1
     return sources, programs
+
+
+def _widened(known: tuple[str, str] | None, newest: str, oldest: str) -> tuple[str, str]:
+    """(newest, oldest) date of a source so far, with another span of dates."""
+    return (newest, oldest) if known is None else (max(known[0], newest), min(known[1], oldest))
 
 
 @dataclass
@@ -47,8 +51,7 @@ class Coverage:
     def add(self, part: tuple[dict, dict]) -> None:
         sources, programs = part
         for key, (newest, oldest) in sources.items():
-            known = self.sources.get(key)
-            self.sources[key] = (newest, oldest) if known is None else (max(known[0], newest), min(known[1], oldest))
+            self.sources[key] = _widened(self.sources.get(key), newest, oldest)
         for area, count in programs.items():
             self.programs[area] = self.programs.get(area, 0) + count
 

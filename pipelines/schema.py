@@ -163,8 +163,7 @@ def facet_values(db: sqlite_utils.Database, program_ids: list[str] | None = None
         db.execute("create temp table facet_programs (id text primary key)")
         db.conn.executemany("insert into temp.facet_programs values (?)", [(pid,) for pid in program_ids])
         source = "temp.facet_programs f cross join programs p on p.id = f.id"
-    columns = FACET_ARRAYS if program_ids is None or program_ids else ()  # none carried over: none to add
-    for column in columns:
+    for column in FACET_ARRAYS if program_ids != [] else ():  # none carried over: no rows to add
         db.execute(
             f"insert or ignore into program_facet_values (program_id, facet, value) "
             f"select p.id, ?, j.value from {source}, json_each(p.[{column}]) j "
