@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass, field
 
 from common import vocab
-from pipelines.site_labels import (badge_ruled_out, is_own_heading, judge_labels, judge_rows, judge_services,
-                                     label_mentions, listed_after_heading)
+from pipelines.site_labels import (badge_ruled_out, is_location_heading, is_own_heading, judge_labels, judge_rows,
+                                     judge_services, label_mentions, listed_after_heading, sections)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences, title_index
 from pipelines.site_schedule import schedule_spans
 from pipelines.site_services import OUTPATIENT, service_outpatient
@@ -557,9 +557,23 @@ def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result:
                 result.state(m.level, answer, url, m)
 
 
+def _in_place_sections(judge: _Judge, blocks: list[Block]) -> set[int]:
+    """The blocks under a heading naming one of the program's places ("Great Bend" over its address
+    and "Services: therapy. IOP coming spring 2027."): what they deny is that place's, not the whole
+    program's."""
+    ranges, inside = sections(blocks), set()
+    for i, block in enumerate(blocks):
+        start, stop = ranges[i]
+        if block.kind == "heading" and start == i and is_location_heading(
+                judge, block.text, [b.text for b in blocks[i + 1:stop] if b.kind != "heading"]):
+            inside.update(range(i + 1, stop))
+    return inside
+
+
 def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
     result = _SentencePass()
     previous, own_heading = "", ""
+    in_a_place = _in_place_sections(judge, page.blocks)
     for i, block in enumerate(page.blocks):
         sentences = split_sentences(block.text)
         if block.kind == "heading":
@@ -573,7 +587,10 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
                 lede = sentences[k - 1]
             verdict = judge.judge_sentence(sentence, lede)
             result.rule_out(i, {m.level for m in verdict.ruled_out})
-            result.denied.update(m.level for m in verdict.denied)
+            if i in in_a_place:
+                result.rule_out(i, {m.level for m in verdict.denied})
+            else:
+                result.denied.update(m.level for m in verdict.denied)
             for m in verdict.stated:
                 result.state(m.level, sentence, page.url, m)
             for m in listed_after_heading(judge, sentence):
@@ -593,11 +610,22 @@ def _judge_sentences(judge: _Judge, page: Page) -> _SentencePass:
 
 def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
     """The levels of a program page that says the program has closed ("This program has closed."
-    above the old description of "Residential Treatment"): those its title names."""
-    if not any(judge.p["page_closed"].search(b.text) for b in page.blocks if b.kind != "heading"):
+    above the old description of "Residential Treatment"): those its title names. Where the line
+    names the program by the page's title ("Transition House closed on August 31, 2026."), also
+    those its title's section states ("Transition House is a 10-bed residential program")."""
+    blocks = page.blocks
+    title = title_index(blocks)
+    if title is None:
         return set()
-    title = title_index(page.blocks)
-    return set() if title is None else {m.level for m in judge.mentions(page.blocks[title].text)}
+    name = blocks[title].text.strip().rstrip(".!")
+    named_closed = re.compile(rf"{re.escape(name)}\s+(?:(?:has|is)\s+(?:now\s+|permanently\s+)?)?closed\b", re.I)
+    lines = [b.text for b in blocks if b.kind != "heading"]
+    if any(named_closed.match(text) for text in lines):
+        end = next((j for j in range(title + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
+        return {m.level for b in blocks[title:end] for m in judge.mentions(b.text)}
+    if not any(judge.p["page_closed"].search(text) for text in lines):
+        return set()
+    return {m.level for m in judge.mentions(blocks[title].text)}
 
 
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:

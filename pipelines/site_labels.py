@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pipelines.site_page import Block, Finding, Mention, Page, is_home, quote, split_sentences
+from pipelines.site_page import Block, Finding, Mention, Page, is_home, quote, split_sentences, title_index
 from pipelines.site_schedule import is_timetable
 from pipelines.site_vocabulary import place_names
 
@@ -179,6 +179,21 @@ def tagline_mentions(judge, text: str) -> list[Mention]:
     return label_mentions(judge, match.group("term"))
 
 
+def _named_title(judge, blocks: list[Block], i: int) -> list[Mention]:
+    """The page's title as a program's name and its level ("Crossing House Withdrawal Management"):
+    on its own page a name is the program's, so its capitalized words are no other organisation's."""
+    block = blocks[i]
+    if block.kind != "heading" or i != title_index(blocks) or ROW_CELL in block.text:
+        return []
+    mentions = [m for m in judge.mentions(block.text) if not m.described]
+    if not mentions or _negates_or_refers(judge, block.text) or len(_WORD.findall(block.text)) > LABEL_MAX_WORDS:
+        return []
+    name = block.text[:mentions[0].start]
+    capitalized = re.fullmatch(r"\s*(?:(?-i:[A-Z][\w’'&-]*)\s+)+", name)
+    rest = " " * len(name) + block.text[len(name):]  # offsets hold for the mentions
+    return mentions if capitalized and _only_label_words(judge, rest, mentions) else []
+
+
 def _label_in_words(judge, blocks: list[Block], i: int) -> list[Mention]:
     """A heading, lede or list item that names levels with more than their names: a tagline (a
     lede's is its first sentence: "Outpatient counseling and an evening IOP for adults, Tuesday to
@@ -312,17 +327,24 @@ def is_own_heading(judge, text: str) -> bool:
             and not judge.mentions(text) and _only_label_words(judge, text, []))
 
 
+def offer_list(judge, sentence: str) -> tuple[int, list[str]] | None:
+    """The items of "Services: therapy, psychiatry, intensive outpatient program" (an offer heading
+    naming no level, a colon, a list) and where they start; None for any other text."""
+    match = _LIST_HEAD.match(sentence)
+    if not match or not is_offer_heading(judge, match.group("head")) or judge.mentions(match.group("head")):
+        return None
+    return match.start("rest"), _LIST_SEPARATORS.split(match.group("rest").rstrip(" ."))
+
+
 def listed_after_heading(judge, sentence: str) -> list[Mention]:
     """Levels in "Levels of Care: Partial Hospitalization, Intensive Outpatient" or a table row
     "Programs | Adult inpatient, Partial hospitalization (PHP)": an offer heading, then a list
     whose items are labels. Offsets are the sentence's."""
-    match = _LIST_HEAD.match(sentence)
-    if not match or not is_offer_heading(judge, match.group("head")) or judge.mentions(match.group("head")):
+    listed = offer_list(judge, sentence)
+    if listed is None:
         return []
+    offset, pieces = listed
     found: list[Mention] = []
-    rest_start = match.start("rest")
-    pieces = _LIST_SEPARATORS.split(match.group("rest").rstrip(" ."))
-    offset = rest_start
     for piece in pieces:
         at = sentence.find(piece, offset) if piece else -1
         if at < 0:
@@ -348,6 +370,10 @@ def own_voice(judge, text: str) -> bool:
     return False
 
 
+# A negation in a relative clause is about the clients, not the offer: "young people who are not safe at home".
+_RELATIVE_END = re.compile(r"\b(?:who|that|which)\s+(?:(?:are|is|were|was|do|does|can|could|have|has)\s+)?\Z", re.I)
+
+
 def declines(judge, text: str) -> bool:
     """A sentence where the program (or "this program") says it does not offer, or sends
     elsewhere, care it does not name ("We do not provide these levels of care"; not "we do not
@@ -363,7 +389,7 @@ def declines(judge, text: str) -> bool:
             continue
         if not judge.p["program_heading"].search(masked):
             continue
-        if judge.p["negation"].search(masked):
+        if any(not _RELATIVE_END.search(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
             return True
         # "Levels of care we provide and arrange": what it gives and what it refers, said together.
         referral = judge.p["referral"].search(masked)
@@ -541,7 +567,8 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     menu = menu_items(judge, blocks)
     labels: list[tuple[int, list[Mention], bool]] = []
     for i, block in enumerate(blocks):
-        mentions = [] if i in menu else label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
+        mentions = [] if i in menu else (label_mentions(judge, block.text) or _label_in_words(judge, blocks, i)
+                                         or _named_title(judge, blocks, i))
         if not mentions or not offer_place(judge, blocks, i, menu):
             continue
         context = section_context(blocks, ranges, i)
@@ -577,10 +604,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
 def offer_place(judge, blocks: list[Block], i: int, menu: set[int]) -> bool:
     """Block i sits where a page shows what the program offers: not in a menu (menu: the indexes
     of menu_items), the site's masthead, a footer line under its address or a table under a
-    header that refers, nor after a lead-in that negates or refers."""
+    header that refers or asks an insurance question, nor after a lead-in that negates or refers."""
     lead_in = blocks[i].lead_in
     return not (i in menu or (lead_in and _negates_or_refers(judge, lead_in)) or _under_referring_header(judge, blocks, i)
-                or _after_contact_line(blocks, i) or _masthead(judge, blocks, i))
+                or _under_coverage_header(judge, blocks, i) or _after_contact_line(blocks, i)
+                or _masthead(judge, blocks, i))
 
 
 def explains(judge, context: list[Block]) -> bool:
@@ -719,6 +747,15 @@ def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:
     return bool(header and _negates_or_refers(judge, header))
 
 
+def _under_coverage_header(judge, blocks: list[Block], i: int) -> bool:
+    """A table row under a header asking an insurance question ("Benefit | Prior authorization"):
+    a row of what a plan covers, wherever the care is given."""
+    if ROW_CELL not in blocks[i].text:
+        return False
+    header = _row_header(blocks, i, len(blocks[i].text.split(ROW_CELL)))
+    return bool(header and any(judge.p["coverage_column"].search(head) for head in header.split(ROW_CELL)))
+
+
 def _services_column(judge, blocks: list[Block], i: int, cells: list[str]) -> list[Mention]:
     """In a table of the program's locations (its header's first cell "Location", "Office", …), the
     levels listed in the column headed "Services" or "Programs" of row i ("Court Street Clinic | 61
@@ -731,6 +768,15 @@ def _services_column(judge, blocks: list[Block], i: int, cells: list[str]) -> li
         if is_offer_heading(judge, head):
             return listed_after_heading(judge, f"{head.strip()}: {cell.strip()}")
     return []
+
+
+def _marked_cells(judge, header: str | None, cells: list[str], first: int) -> list[str]:
+    """The cells after the level's that may mark it offered or not: not those under a header asking
+    an insurance question ("Level of care | Prior authorization? | Typical review"), whose Yes is
+    the plan's rule."""
+    heads = header.split(ROW_CELL) if header else [""] * len(cells)
+    return [cell for head, cell in zip(heads[first + 1:], cells[first + 1:])
+            if not judge.p["coverage_column"].search(head)]
 
 
 def judge_rows(judge, page: Page) -> RowVerdicts:
@@ -750,7 +796,7 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
         if first is None or first > 1 or (first == 1 and not _only_label_words(judge, cells[0], [])):
             continue
         mentions = label_mentions(judge, cells[first])
-        later = cells[first + 1:]
+        later = _marked_cells(judge, _row_header(blocks, i, len(cells)), cells, first)
         yes = any(judge.p["yes_mark"].match(cell) for cell in later)
         if not mentions and yes and not _negates_or_refers(judge, cells[first]):
             # A level named inside a description, marked offered: "Detox with nurses 24 hours a day | Yes".

@@ -19,10 +19,13 @@ A line counts when it opens with an outpatient_service phrase of the data and
 """
 from __future__ import annotations
 
-from pipelines.site_labels import ROW_CELL, explains, label_quote, menu_items, offer_place, section_context, sections
+from pipelines.site_labels import (ROW_CELL, explains, label_quote, menu_items, offer_list, offer_place, section_context,
+                                   sections)
 from pipelines.site_page import Block, Finding, Page, quote, split_sentences, title_index
 
 OUTPATIENT = "outpatient"
+# Levels beside which counseling listed as an item is a service of its own, not that level's therapy.
+OUTPATIENT_FAMILY = {"outpatient", "iop"}
 
 
 def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
@@ -38,6 +41,18 @@ def _names_service(judge, text: str) -> bool:
     if not judge.p["outpatient_service"].match(text) or judge.p["more_than_weekly"].search(text):
         return False
     return all(m.level == OUTPATIENT for m in judge.mentions(text))
+
+
+def _lists_service(judge, text: str) -> bool:
+    """A line listing the program's services after an offer heading, one item an outpatient service,
+    beside no level but outpatient care and IOP ("Services: therapy, psychiatry, substance use
+    counseling, intensive outpatient program (adults)"): each item is a service of its own."""
+    listed = offer_list(judge, text)
+    if listed is None or judge.p["more_than_weekly"].search(text):
+        return False
+    if any(m.level not in OUTPATIENT_FAMILY for m in judge.mentions(text)):
+        return False
+    return any(_names_service(judge, piece.strip()) for piece in listed[1])
 
 
 def _program_day_lists(judge, blocks: list[Block]) -> set[str]:
@@ -62,8 +77,10 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         tagline_place = (title < 0 or i <= title) and ROW_CELL not in block.text
         if tagline_place or block.kind == "heading" or block.lead_in in day_lists:
             continue
-        if not _names_service(judge, block.text):
+        if not (_names_service(judge, block.text) or _lists_service(judge, block.text)):
             continue
+        if _under_another_level(judge, blocks, ranges, i):
+            continue  # a residential card's "Individual and group counseling, education and 12-step work"
         masked = judge.mask(block.text)
         if not offer_place(judge, blocks, i, menu) or any(judge.p[k].search(masked) for k in ("negation", "referral")):
             continue
@@ -86,15 +103,20 @@ def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, i
     for i, block in enumerate(blocks):
         if i <= title or block.kind == "heading":
             continue
-        start = ranges[i][0]
-        heading = blocks[start].text if blocks[start].kind == "heading" else ""
-        if (block.lead_in in day_lists or judge.mentions(block.text)
-                or any(m.level != OUTPATIENT for m in judge.mentions(heading))):
+        if block.lead_in in day_lists or judge.mentions(block.text) or _under_another_level(judge, blocks, ranges, i):
             continue  # beside a level, or under its heading, its sessions are that level's care
         for sentence in split_sentences(block.text):
             if _gives_visits(judge, sentence):
                 return {OUTPATIENT: Finding(OUTPATIENT, quote(sentence), page.url)}
     return {}
+
+
+def _under_another_level(judge, blocks: list[Block], ranges: list[tuple[int, int]], i: int) -> bool:
+    """Block i's section heading names a level other than outpatient care: its sessions are that
+    level's care."""
+    start = ranges[i][0]
+    heading = blocks[start].text if blocks[start].kind == "heading" else ""
+    return any(m.level != OUTPATIENT for m in judge.mentions(heading))
 
 
 def _gives_visits(judge, sentence: str) -> bool:
