@@ -112,12 +112,20 @@ def find_mentions(text: str, voc: Vocabulary | None = None) -> list[Mention]:
         if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
             kept.append(span)
     mentions = [Mention(level, s, e, described, own) for s, e, level, described, own in sorted(kept) if level]
-    named = {m.level for m in mentions if not m.described}
     # Weekly sessions beside another level described ("Residents live at the house for 30 days ...
-    # and meet with a counselor every week") are that level's care, not outpatient care.
-    beside = {m.level for m in mentions}
+    # and meet with a counselor every week") are that level's care, not outpatient care. A program
+    # that describes itself ("our 28-day program") is beside only what its own part of the sentence
+    # names, up to a semicolon.
+    def beside(m: Mention) -> set[str]:
+        near = [n for n in mentions if not m.self_stating or ";" not in _between(text, m, n)]
+        return {n.level for n in near if m.level == OUTPATIENT or not n.described}
+
     return [m for m in mentions if not m.described or _offered_alone(voc, text, m, mentions)
-            or not (named if m.level != OUTPATIENT else beside) - {m.level}]
+            or not beside(m) - {m.level}]
+
+
+def _between(text: str, m: Mention, n: Mention) -> str:
+    return text[min(m.end, n.end):max(m.start, n.start)]
 
 
 def _offered_alone(voc: Vocabulary, text: str, m: Mention, mentions: list[Mention]) -> bool:

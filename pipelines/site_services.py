@@ -58,10 +58,11 @@ def _lists_service(judge, text: str) -> bool:
 def _program_day_lists(judge, blocks: list[Block]) -> set[str]:
     """The lead-ins of lists that hold more intensive care and name no level ("Every student's week
     includes: Individual therapy (weekly) · Daily groups · ..."): the week of a program one lives in
-    or spends days at, whose therapy is no outpatient service. A list item naming a level is an
-    entry of a services menu ("IOP, three evenings a week")."""
+    or spends days at, whose therapy is no outpatient service; so is a list under "Each day". A list
+    item naming a level is an entry of a services menu ("IOP, three evenings a week")."""
     return {b.lead_in for b in blocks if b.kind == "item" and b.lead_in
-            and judge.p["more_than_weekly"].search(b.text) and not judge.mentions(b.text)}
+            and (judge.p["more_than_weekly"].search(b.text) or judge.p["more_than_weekly"].search(b.lead_in))
+            and not judge.mentions(b.text)}
 
 
 def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
