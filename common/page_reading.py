@@ -295,6 +295,12 @@ class _Collector:
         if tag in NEVER_TEXT:
             self.add(el.tail)
             return
+        if self.where and (tag == "main" or (el.get("role") or "").lower() == "main"):
+            # The main landmark is the page's own text even inside furniture: a header whose divs
+            # are not all closed keeps the rest of the page inside it for lxml (a browser closes them).
+            _Collector(self.out, None, self.disclosed).read(el)
+            self.add(el.tail)
+            return
         where = None if self.where else furniture(el, self.disclosed)
         if where:
             _Collector(self.out, where).read(el)
@@ -413,7 +419,7 @@ def _page_classes(tree) -> dict[str, list[str]]:
 
 # Class-name parts of the panes a tab or an accordion opens (Foundation's tabs-panel, Salient's
 # wpb_tab, Bootstrap's tab-pane): an in-page link to one is a tab's, not a skip link's.
-PANE_PARTS = {"tab", "tabs", "tabpanel", "panel", "pane", "accordion", "collapse", "toggle"}
+PANE_PARTS = {"tab", "tabs", "tabpanel", "panel", "pane", "accordion", "collapse", "toggle", "faq", "answer"}  # faq: Spectra's uagb-faq-content
 HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 

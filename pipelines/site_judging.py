@@ -140,6 +140,9 @@ def _offered_alone(voc: Vocabulary, text: str, m: Mention, mentions: list[Mentio
             and not any(n.start < m.start and not n.described for n in mentions))
 
 
+_OWN_LIST = re.compile(r"\bour\s+(?:programs|services|levels\s+of\s+care)\s*\Z", re.I)
+
+
 class _Judge:
     """Judges the level phrases of one page, knowing the site's own name."""
 
@@ -480,7 +483,8 @@ class _Judge:
         """A blocker in the last words before the level phrase: where clients come from, what the
         level is compared with, who needs it ("after residential treatment")."""
         window = " ".join(_WORD.findall(pre)[-BLOCKER_WINDOW:])
-        return bool(self.p["blocker"].search(window))
+        # "covers all of our programs: residential, IOP ...": the program's own list after the blocker.
+        return any(not _OWN_LIST.search(window, b.end()) for b in self.p["blocker"].finditer(window))
 
 
 

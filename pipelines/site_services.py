@@ -43,6 +43,20 @@ def _names_service(judge, text: str) -> bool:
     return all(m.level == OUTPATIENT for m in judge.mentions(text))
 
 
+def _service_card(judge, blocks: list[Block], i: int) -> bool:
+    """A card whose title is only an outpatient service ("Counseling" / "Individual, couples and
+    family sessions, days and evenings.") beside other cards: the title names the service, the
+    text under it no level."""
+    block = blocks[i]
+    if len(block.text.split()) > 4 or not _names_service(judge, block.text):
+        return False
+    if not judge.p["outpatient_service"].fullmatch(block.text.strip().rstrip(":")):
+        return False
+    lede = blocks[i + 1] if i + 1 < len(blocks) and blocks[i + 1].kind == "para" else None
+    cards = [b for b in blocks if b.kind == "heading" and b.heading == block.heading]
+    return lede is not None and not judge.mentions(lede.text) and len(cards) >= 3
+
+
 def _lists_service(judge, text: str) -> bool:
     """A line listing the program's services after an offer heading, one item an outpatient service,
     beside no level but outpatient care and IOP ("Services: therapy, psychiatry, substance use
@@ -76,9 +90,12 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         # Above the title, or on a page without one, a line may be the site's tagline, said on every
         # page; a table row is none.
         tagline_place = (title < 0 or i <= title) and ROW_CELL not in block.text
-        if tagline_place or block.kind == "heading" or block.lead_in in day_lists:
+        if tagline_place or block.lead_in in day_lists:
             continue
-        if not (_names_service(judge, block.text) or _lists_service(judge, block.text)):
+        if block.kind == "heading":
+            if not _service_card(judge, blocks, i):
+                continue
+        elif not (_names_service(judge, block.text) or _lists_service(judge, block.text)):
             continue
         if _under_another_level(judge, blocks, ranges, i):
             continue  # a residential card's "Individual and group counseling, education and 12-step work"
