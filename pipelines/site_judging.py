@@ -36,7 +36,7 @@ from pipelines.site_labels import (badge_ruled_out, is_location_heading, is_own_
                                      judge_services, label_mentions, listed_after_heading, sections)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences, title_index
 from pipelines.site_schedule import schedule_spans
-from pipelines.site_services import OUTPATIENT, service_outpatient
+from pipelines.site_services import OUTPATIENT, describes_a_stay, service_outpatient
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
@@ -140,6 +140,9 @@ def _offered_alone(voc: Vocabulary, text: str, m: Mention, mentions: list[Mentio
             and not any(n.start < m.start and not n.described for n in mentions))
 
 
+# Said of clients who have gone home: "When a man goes home, he can keep coming to our Tuesday group".
+_AFTER_THE_STAY = re.compile(r"\b(?:after|aftercare|(?:goes|go|went|gone|return|returns|back)\s+home|leaves?|leaving|"
+                             r"discharge[ds]?|graduat\w*|finish\w*|complet\w*)\b", re.I)
 _OWN_LIST = re.compile(r"\bour\s+(?:programs|services|levels\s+of\s+care)\s*\Z", re.I)
 
 
@@ -640,6 +643,17 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
     return {m.level for m in judge.mentions(blocks[title].text)}
 
 
+DAY_LEVELS = {"iop", "php"}  # beside a day program, weekly sessions are a level of their own (after the PAI)
+
+
+def _a_stays_therapy(judge: _Judge, page: Page, finding: Finding) -> bool:
+    """Weekly therapy described without naming outpatient care, on the page of a program clients live
+    in ("Individual, group and weekly family therapy" beside "Boys live at the ranch") and no day
+    program: the stay's therapy, unless said of clients gone home ("When a man goes home, he can keep coming ...")."""
+    named = any(m.level == OUTPATIENT and not m.described for m in judge.mentions(finding.quote))
+    return (not named and not _AFTER_THE_STAY.search(finding.quote) and describes_a_stay(judge, page.blocks))
+
+
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     """The levels of care a page of a provider's own website states, each once, with the sentence
     (or heading, list item, table row or schema.org service) that states it and the page URL. A
@@ -667,6 +681,8 @@ def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:
     labels = judge_labels(judge, page, sentences.ruled_out_in)
     found = {**service_outpatient(judge, page, sentences.ruled_out_in), **sentences.described,
              **judge_services(judge, page), **labels, **rows.found, **sentences.found}
+    if OUTPATIENT in found and not found.keys() & DAY_LEVELS and _a_stays_therapy(judge, page, found[OUTPATIENT]):
+        del found[OUTPATIENT]
     # Where the page itself says it does not offer a level, a looser use of the same word on the
     # page ("two outpatient programs", meaning PHP and IOP) does not count.
     return [found[level] for level in vocab.care_levels() if level in found and level not in sentences.denied]

@@ -545,6 +545,14 @@ def label_quote(blocks: list[Block], i: int) -> str:
     return f"{above[0][0]} … {block.text}" if above else block.text
 
 
+def _own_lede(judge, blocks: list[Block]) -> bool:
+    """The paragraph just under the page's title is the program speaking of itself ("Caney Fork's
+    behavioral health team cares for adults ...")."""
+    title = title_index(blocks)
+    return (title is not None and title + 1 < len(blocks) and blocks[title + 1].kind == "para"
+            and own_voice(judge, blocks[title + 1].text))
+
+
 def _series_key(blocks: list[Block], i: int) -> tuple:
     """What a label shares with the other cards, tabs or items of its series: a heading's rank
     and the heading above it of a higher rank; a list item's lead-in."""
@@ -578,13 +586,15 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             continue  # "This guide explains the levels of care in Massachusetts": definitions
         labels.append((i, mentions, _label_confirmed(judge, blocks, i, context)))
     series: dict[tuple, list[bool]] = {}
+    own_page = is_home(page.url) or _own_lede(judge, blocks)
     for i, _, confirmed in labels:
         series.setdefault(_series_key(blocks, i), []).append(confirmed)
     for i, mentions, confirmed in labels:
         key = _series_key(blocks, i)
         together = series[key]
-        # A series of level headings on the site's home page is its offer, as its cards or columns.
-        if not (confirmed or (len(together) >= 2 and (any(together) or (key[0] == "heading" and is_home(page.url))))):
+        # A series of level headings on the site's home page, or under a title whose lede is the
+        # program speaking of itself, is its offer, as its cards or columns.
+        if not (confirmed or (len(together) >= 2 and (any(together) or (key[0] == "heading" and own_page)))):
             continue
         start, stop = ranges[i]
         if blocks[i].kind == "heading":
