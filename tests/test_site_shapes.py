@@ -650,3 +650,87 @@ def test_stays_and_withdrawal_described_and_levels_still_to_come(tmp_path):
     ]
     for body, expected in cases:
         assert levels(tmp_path, f"<main><h1>Welcome</h1>{body}</main>") == expected, body
+
+
+# --- batches 28 to 34 (2026-12-01) ------------------------------------------------------------
+
+
+def test_an_insurance_table_and_a_pages_closure_by_its_title_state_nothing(tmp_path):
+    cases = [
+        ("<h1>Using insurance</h1><table><tr><th>Level of care</th><th>Prior authorization?</th></tr>"
+         "<tr><td>Partial hospitalization</td><td>Yes</td></tr><tr><td>Residential treatment</td><td>Yes</td>"
+         "</tr></table>", []),
+        ("<h1>Levels of care</h1><table><tr><th>Level of care</th><th>Offered here</th></tr>"
+         "<tr><td>Partial hospitalization</td><td>Yes</td></tr></table>", ["php"]),
+        ("<h1>Transition House</h1><p>Transition House closed on August 31, 2026.</p><p>Transition House is a "
+         "10-bed residential program for men leaving incarceration.</p>", []),
+        ("<h1>Residential Program</h1><p>Admissions paused. We are not admitting new residents until the "
+         "renovation is finished.</p><p>Our house has 12 beds where women live for 30 to 90 days.</p>", []),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main>{body}</main>") == expected, body
+
+
+def test_live_in_programs_described_without_the_word(tmp_path):
+    cases = [
+        "<p>We are a nine-month live-in discipleship and recovery program for men.</p>",
+        "<p>Come ready to live at the ranch for nine months.</p>",
+        "<p>Heronwood is a place where mothers in recovery live with their children while they heal.</p>",
+        "<p>Teens in our program live at Fairlight House, a six-bedroom home, for 45 to 90 days.</p>",
+        "<p>Relatives stay with us for 30 days.</p>",
+        "<p>Most guests stay three to five days, then most move upstairs into our 28-day program; others go "
+        "home with an outpatient appointment.</p>",
+    ]
+    for body in cases:
+        assert "residential" in levels(tmp_path, f"<main><h1>Welcome</h1>{body}</main>"), body
+    detox_stay = "<main><h1>Welcome</h1><p>You will stay with us for 3 to 7 days in our 16-bed unit.</p></main>"
+    assert "residential" not in levels(tmp_path, detox_stay)
+
+
+def test_a_places_denial_is_that_places_and_a_services_line_beside_an_iop_is_outpatient(tmp_path):
+    locations = ("<main><h1>Our Locations</h1><h3>Garden City</h3><p>1804 E. Kansas Avenue, Garden City, KS 67846</p>"
+                 "<p>Services: therapy, psychiatry, substance use counseling, intensive outpatient program (adults)</p>"
+                 "<h3>Great Bend</h3><p>2010 Forest Avenue, Great Bend, KS 67530</p>"
+                 "<p>Services: therapy, substance use counseling. IOP coming spring 2027.</p></main>")
+    assert levels(tmp_path, locations) == ["iop", "outpatient"]
+
+
+def test_counseling_named_as_a_service_and_on_a_live_in_programs_page(tmp_path):
+    cases = [
+        ("<h1>Birchwood Counseling Center</h1><p>Serving Itasca County since 1998</p><p>We offer counseling for "
+         "individuals, couples and families.</p>", ["outpatient"]),
+        ("<h1>Opioid treatment</h1><p>Our clinic is a licensed opioid treatment program. We offer methadone and "
+         "buprenorphine with counseling.</p>", ["outpatient"]),
+        ("<h1>Where boys find their footing</h1><p>Boys live at the ranch for four to six months.</p><h4>Clinical"
+         "</h4><p>Individual, group and weekly family therapy, with a psychiatrist who visits every week.</p>",
+         ["residential"]),
+        ("<h1>A place to start over</h1><p>Most men live with us for 60 to 90 days.</p><p>When a man goes home, "
+         "he can keep coming to our Tuesday night aftercare group and see his counselor every other week.</p>", ["outpatient", "residential"]),
+    ]
+    for body, expected in cases:
+        assert levels(tmp_path, f"<main>{body}</main>") == expected, body
+
+
+def test_a_main_landmark_left_inside_an_unclosed_header_and_spectras_hidden_answers_are_read(tmp_path):
+    unclosed = ('<header class="site-header" role="banner"><div><div><nav><a href="/">Home</a></nav></div></header>'
+                '<div id="primary"><main id="main"><h1>Dellwood House</h1><p>At Dellwood House, mothers in recovery '
+                'live with up to two children under age 10 while they complete six to twelve months of treatment.'
+                '</p></main></div>')
+    assert levels(tmp_path, unclosed) == ["residential"]
+    spectra = ('<main><h1>FAQ</h1><div class="uagb-faq-item" role="tab"><span class="uagb-question">Do you take '
+               'Medicaid?</span><div class="uagb-faq-content" style="display:none"><p>Yes. Medicaid covers all of '
+               'our programs: residential, IOP and outpatient counseling.</p></div></div></main>')
+    assert levels(tmp_path, spectra) == ["iop", "outpatient", "residential"]
+
+
+def test_a_cards_series_under_the_programs_own_lede_and_a_virtual_programs_pause(tmp_path):
+    cards = ("<main><h1>Behavioral Health</h1><p>Caney Fork's behavioral health team cares for adults and older "
+             "adults.</p><h3>Senior Care Unit</h3><p>A 14-bed unit for adults 55 and older.</p><h3>Intensive "
+             "Outpatient Program</h3><p>Group therapy three days a week.</p><h3>Outpatient Clinic</h3><p>Medication "
+             "management in the Medical Office Building.</p></main>")
+    assert saved_page_levels(tmp_path, cards, url="https://www.caneyforkhealth.example/behavioral-health") == [
+        "iop", "outpatient"]
+    paused = ("<main><h1>Levels of Care</h1><h3>Intensive Outpatient (IOP)</h3><p>Monday, Wednesday and Thursday "
+              "evenings, 4 to 7:30 p.m.</p><h3>Virtual IOP</h3><p>New enrollment in our Virtual IOP is paused for "
+              "2026 while we hire.</p></main>")
+    assert levels(tmp_path, paused) == ["iop"]
