@@ -77,7 +77,7 @@ NEGATING_PARTS = {"not", "non", "no", "none"}
 # A header part is kept when the class is about the content's own title (or an accordion's question,
 # or a page-builder module's title: Divi's et_pb_module_header).
 CONTENT_HEADER_PARTS = {"entry", "page", "post", "article", "section", "card", "hero", "title", "content",
-                        "accordion", "faq", "toggle", "panel", "collapse", "question", "tab", "module", "blurb",
+                        "accordion", "faq", "toggle", "panel", "pane", "collapse", "question", "tab", "module", "blurb",
                         "element", "frame", "block", "component"}  # TYPO3's frame-header, element-header
 BLOCK_TAGS = {
     "address", "article", "blockquote", "body", "dd", "details", "div", "dl", "dt", "fieldset",

@@ -795,8 +795,8 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
     blocks = page.blocks
     for i, block in enumerate(blocks):
         cells = block.text.split(ROW_CELL)
-        if len(cells) < 2:
-            continue
+        if len(cells) < 2 or _under_coverage_header(judge, blocks, i):
+            continue  # a plan's table: its Yes and Weekly are the plan's rules
         for m in _services_column(judge, blocks, i, cells):
             text = f"{_row_header(blocks, i, len(cells))} … {block.text}"
             result.found.setdefault(m.level, Finding(m.level, quote(text), page.url))
