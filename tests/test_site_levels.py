@@ -846,16 +846,18 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 26 (73 pages, tuned on): precision 96.8%, recall 72.4%" in out
     assert "batch 27 (79 pages, tuned on): precision 97.4%, recall 66.1%" in out
     assert "batch 28 (77 pages, tuned on): precision 100.0%, recall 82.9%" in out
-    assert "batch 29 (72 pages, tuned on): precision 99.0%, recall 88.3%" in out
+    assert "batch 29 (72 pages, tuned on): precision 100.0%, recall 88.3%" in out
     assert "batch 30 (71 pages, tuned on): precision 99.0%, recall 84.0%" in out
     assert "batch 31 (73 pages, tuned on): precision 96.5%, recall 79.0%" in out
     assert "batch 32 (73 pages, tuned on): precision 96.9%, recall 78.8%" in out
     assert "batch 33 (74 pages, tuned on): precision 97.4%, recall 71.7%" in out
     assert "batch 34 (77 pages, tuned on): precision 96.8%, recall 81.8%" in out
-    # The only pages held out are the thirtieth and thirty-first sets' (batches 35 and 36, written blind),
-    # reported apart.
-    assert "batch 35 (74 pages, held out): precision 97.9%, recall 80.3%" in out
-    assert "batch 36 (72 pages, held out): precision 97.5%, recall 77.2%" in out
+    assert "batch 35 (74 pages, tuned on): precision 99.0%, recall 82.9%" in out
+    assert "batch 36 (72 pages, tuned on): precision 98.7%, recall 77.2%" in out
+    # The only pages held out are the thirty-second and thirty-third sets' (batches 37 and 38, written
+    # blind), reported apart.
+    assert "batch 37 (72 pages, held out): precision 96.6%, recall 78.7%" in out
+    assert "batch 38 (73 pages, held out): precision 98.9%, recall 78.1%" in out
     assert out.count(", held out)") == 2
 
 
@@ -873,7 +875,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # 116, 2 wrongly; batch 24 86 of 114, 9 wrongly; batch 25 96 of 125, 5 wrongly; batch 26 80 of 127,
 # 4 wrongly; batch 27 69 of 112, 4 wrongly; batch 28 82 of 123, 8 wrongly; batch 29 93 of 111, 4 wrongly;
 # batch 30 93 of 119, 3 wrongly; batch 31 76 of 105, 3 wrongly; batch 32 90 of 118, 3 wrongly; batch 33
-# 73 of 106, 3 wrongly; batch 34 88 of 110, 4 wrongly.
+# 73 of 106, 3 wrongly; batch 34 88 of 110, 4 wrongly; batch 35 94 of 117, 2 wrongly; batch 36 78 of 101,
+# 2 wrongly.
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
 # Batch 11 found 88 when tuned on and 87 since batch 13's tuning made a table-layout site's left
@@ -901,12 +904,14 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_21, 26, 73, 10, 127, 3, 90),
     (bench.LABELLED_22, 27, 79, 8, 112, 2, 73),
     (bench.LABELLED_23, 28, 77, 8, 123, 0, 102),
-    (bench.LABELLED_24, 29, 72, 10, 111, 1, 98),
+    (bench.LABELLED_24, 29, 72, 10, 111, 0, 98),
     (bench.LABELLED_25, 30, 71, 9, 119, 1, 100),
     (bench.LABELLED_26, 31, 73, 11, 105, 3, 83),
     (bench.LABELLED_27, 32, 73, 10, 118, 3, 93),
     (bench.LABELLED_28, 33, 74, 9, 106, 2, 76),
     (bench.LABELLED_29, 34, 77, 12, 110, 3, 90),
+    (bench.LABELLED_30, 35, 74, 8, 117, 1, 97),
+    (bench.LABELLED_31, 36, 72, 10, 101, 1, 78),
 ]
 
 
@@ -923,16 +928,17 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-# The two sets written blind last, each scored once untouched (git c2ddd8a, after the rules were
-# tuned on batches 28 to 34) and never tuned on: a rule that makes them better without a new held-out
+# The two sets written blind last, each scored once untouched (git 2273432, after the rules were
+# tuned on batches 28 to 36) and never tuned on: a rule that makes them better without a new held-out
 # batch beside it would hide how the rules generalize; one that makes them worse shows here.
 # (folder, batch, pages, pages that state no level, levels, found, false positives), and when the
-# same pages were scored with older rules: batch 35 with the rules of this session's start (git
-# a05a593) 98.9% / 79.5%, of before batches 11 to 22 were tuned on (git e88be7d) 98.6% / 59.0%;
-# batch 36 97.4% / 75.2% and 96.5% / 54.5%.
+# same pages were scored with older rules: batch 37 with the rules of before batches 35 and 36 were
+# tuned on (git c2ddd8a) the same, of this session's start (git a05a593) 96.5% / 75.9%, of before
+# batches 11 to 22 were tuned on (git e88be7d) 98.4% / 56.5%; batch 38 the same, 98.8% / 73.7% and
+# 98.6% / 59.6%.
 HELD_OUT_SETS = [
-    (bench.LABELLED_30, 35, 74, 8, 117, 94, 2),
-    (bench.LABELLED_31, 36, 72, 10, 101, 78, 2),
+    (bench.LABELLED_32, 37, 72, 10, 108, 85, 3),
+    (bench.LABELLED_33, 38, 73, 9, 114, 89, 1),
 ]
 
 

@@ -734,3 +734,18 @@ def test_a_cards_series_under_the_programs_own_lede_and_a_virtual_programs_pause
               "evenings, 4 to 7:30 p.m.</p><h3>Virtual IOP</h3><p>New enrollment in our Virtual IOP is paused for "
               "2026 while we hire.</p></main>")
     assert levels(tmp_path, paused) == ["iop"]
+
+
+def test_kadence_accordion_panes_a_named_outpatient_center_and_a_rows_sessions(tmp_path):
+    kadence = ('<main><h1>Admissions</h1><div class="kt-accordion-wrap"><div class="kt-accordion-pane '
+               'kt-pane-header-alignment-left"><h3 class="kt-accordion-header-wrap">How long will I stay?</h3>'
+               '<div class="kt-accordion-panel kt-accordion-panel-hidden"><p>Most guests stay with us 30 to 45 '
+               'days, including detox, and some continue into our day program.</p></div></div></div></main>')
+    assert sorted(levels(tmp_path, kadence)) == ["detox", "php"]
+    center = ("<main><h1>Residential treatment</h1><p>Clients live at our Boerne campus for 30 to 60 days.</p>"
+              "<p>Many clients step down to day treatment at our Boerne outpatient center, Monday through Friday "
+              "from 9:00 to 3:00.</p></main>")
+    assert "outpatient" not in levels(tmp_path, center)
+    table = ("<main><h1>Programs</h1><table><tr><th>Program</th><th>When</th></tr><tr><td>Outpatient (Level I)</td>"
+             "<td>One group and one individual session each week</td></tr></table></main>")
+    assert levels(tmp_path, table) == ["outpatient"]
