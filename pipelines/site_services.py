@@ -7,13 +7,17 @@ care. Called by pipelines.site_judging (state_levels) with its judge, on pages t
 
     service_outpatient(judge, page, ruled_out_in) -> {"outpatient": Finding} or {}
 
-A line counts when it opens with an outpatient_service phrase of the data and
+A line counts when it opens with an outpatient_service phrase of the data (or lists one after an
+offer heading beside nothing but IOP: "Services: therapy, psychiatry, intensive outpatient program",
+or is a card titled only by one, "Counseling", among three or more cards) and
 - it sits where the page shows its offer (site_labels.offer_place: not a menu, masthead, footer
   line or a table of other places), below the page's title unless it is a table row;
 - it names no other level and nothing of more intensive care (a more_than_weekly phrase: group
   therapy alone, therapy twice a week or daily, a school, beds), nor do the other items of its
   list, since the therapy of a residential or day program is part of that program;
-- the page's title names no other level (a residential program's page lists its therapies);
+- the page's title and the line's section heading name no other level, and the page describes no
+  stay its clients live in (a residential program's page lists its therapies), unless the line
+  names outpatient care;
 - its section explains no levels in general, the line neither negates nor refers nor rules
   outpatient care out, and the page does not deny it (site_judging).
 """
