@@ -36,7 +36,7 @@ from pipelines.site_labels import (badge_ruled_out, is_location_heading, is_own_
                                      judge_services, label_mentions, listed_after_heading, sections)
 from pipelines.site_page import Block, Finding, Mention, Page, quote, split_sentences, title_index
 from pipelines.site_schedule import schedule_spans
-from pipelines.site_services import OUTPATIENT, describes_a_stay, service_outpatient
+from pipelines.site_services import OUTPATIENT, service_outpatient
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary, place_names
 
 __all__ = ["Block", "Finding", "Mention", "Page", "find_mentions", "split_sentences", "state_levels"]
@@ -578,8 +578,8 @@ def _in_place_sections(judge: _Judge, blocks: list[Block]) -> set[int]:
     program's."""
     ranges, inside = sections(blocks), set()
     for i, block in enumerate(blocks):
-        start, stop = ranges[i]
-        if block.kind == "heading" and start == i and is_location_heading(
+        stop = ranges[i][1]  # a heading's range is its own section
+        if block.kind == "heading" and is_location_heading(
                 judge, block.text, [b.text for b in blocks[i + 1:stop] if b.kind != "heading"]):
             inside.update(range(i + 1, stop))
     return inside
@@ -633,9 +633,10 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
     if title is None:
         return set()
     name = blocks[title].text.strip().rstrip(".!")
-    named_closed = re.compile(rf"{re.escape(name)}\s+(?:(?:has|is)\s+(?:now\s+|permanently\s+)?)?closed\b", re.I)
     lines = [b.text for b in blocks if b.kind != "heading"]
-    if any(named_closed.match(text) for text in lines):
+    # The program named by the title is "this program" of the page_closed phrases.
+    if any(text[:len(name)].lower() == name.lower() and judge.p["page_closed"].match(f"this program{text[len(name):]}")
+           for text in lines):
         end = next((j for j in range(title + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
         return {m.level for b in blocks[title:end] for m in judge.mentions(b.text)}
     if not any(judge.p["page_closed"].search(text) for text in lines):
@@ -644,14 +645,19 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
 
 
 DAY_LEVELS = {"iop", "php"}  # beside a day program, weekly sessions are a level of their own (after the PAI)
+LIVE_IN = {"residential", "inpatient"}
 
 
 def _a_stays_therapy(judge: _Judge, page: Page, finding: Finding) -> bool:
     """Weekly therapy described without naming outpatient care, on the page of a program clients live
     in ("Individual, group and weekly family therapy" beside "Boys live at the ranch") and no day
-    program: the stay's therapy, unless said of clients gone home ("When a man goes home, he can keep coming ...")."""
+    program: the stay's therapy (a counseling line or sentence alike), unless it names outpatient care
+    or is said of clients gone home ("When a man goes home, he can keep coming ...")."""
     named = any(m.level == OUTPATIENT and not m.described for m in judge.mentions(finding.quote))
-    return (not named and not _AFTER_THE_STAY.search(finding.quote) and describes_a_stay(judge, page.blocks))
+    if named or _AFTER_THE_STAY.search(finding.quote):
+        return False
+    # The page describes a program its clients live in ("Boys live at the ranch for four to six months").
+    return any(m.self_stating and m.level in LIVE_IN for b in page.blocks for m in judge.mentions(b.text))
 
 
 def state_levels(page: Page, voc: Vocabulary | None = None) -> list[Finding]:

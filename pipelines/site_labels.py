@@ -748,21 +748,24 @@ def _opens_with_badge(judge, text: str) -> bool:
     return _is_badge(judge, first.split(":", 1)[0].strip())
 
 
+def _header_of_row(blocks: list[Block], i: int) -> str | None:
+    """The header of the table block i is a row of; None for a block that is no table row."""
+    text = blocks[i].text
+    return _row_header(blocks, i, len(text.split(ROW_CELL))) if ROW_CELL in text else None
+
+
 def _under_referring_header(judge, blocks: list[Block], i: int) -> bool:
     """A table row under a header that sends people elsewhere ("If you need | Where people often
     go | Phone"): a row of where others give the level."""
-    if ROW_CELL not in blocks[i].text:
-        return False
-    header = _row_header(blocks, i, len(blocks[i].text.split(ROW_CELL)))
+    header = _header_of_row(blocks, i)
     return bool(header and _negates_or_refers(judge, header))
 
 
 def _under_coverage_header(judge, blocks: list[Block], i: int) -> bool:
-    """A table row under a header asking an insurance question ("Benefit | Prior authorization"):
-    a row of what a plan covers, wherever the care is given."""
-    if ROW_CELL not in blocks[i].text:
-        return False
-    header = _row_header(blocks, i, len(blocks[i].text.split(ROW_CELL)))
+    """A table row under a header asking an insurance question ("Level of care | Prior
+    authorization? | Typical review", "Benefit | Copay"): a row of a plan's rules, wherever the care
+    is given; none of its cells marks the level offered."""
+    header = _header_of_row(blocks, i)
     return bool(header and any(judge.p["coverage_column"].search(head) for head in header.split(ROW_CELL)))
 
 
@@ -778,15 +781,6 @@ def _services_column(judge, blocks: list[Block], i: int, cells: list[str]) -> li
         if is_offer_heading(judge, head):
             return listed_after_heading(judge, f"{head.strip()}: {cell.strip()}")
     return []
-
-
-def _marked_cells(judge, header: str | None, cells: list[str], first: int) -> list[str]:
-    """The cells after the level's that may mark it offered or not: not those under a header asking
-    an insurance question ("Level of care | Prior authorization? | Typical review"), whose Yes is
-    the plan's rule."""
-    heads = header.split(ROW_CELL) if header else [""] * len(cells)
-    return [cell for head, cell in zip(heads[first + 1:], cells[first + 1:])
-            if not judge.p["coverage_column"].search(head)]
 
 
 def judge_rows(judge, page: Page) -> RowVerdicts:
@@ -806,7 +800,7 @@ def judge_rows(judge, page: Page) -> RowVerdicts:
         if first is None or first > 1 or (first == 1 and not _only_label_words(judge, cells[0], [])):
             continue
         mentions = label_mentions(judge, cells[first])
-        later = _marked_cells(judge, _row_header(blocks, i, len(cells)), cells, first)
+        later = cells[first + 1:]
         yes = any(judge.p["yes_mark"].match(cell) for cell in later)
         if not mentions and yes and not _negates_or_refers(judge, cells[first]):
             # A level named inside a description, marked offered: "Detox with nurses 24 hours a day | Yes".

@@ -15,9 +15,9 @@ or is a card titled only by one, "Counseling", among three or more cards) and
 - it names no other level and nothing of more intensive care (a more_than_weekly phrase: group
   therapy alone, therapy twice a week or daily, a school, beds), nor do the other items of its
   list, since the therapy of a residential or day program is part of that program;
-- the page's title and the line's section heading name no other level, and the page describes no
-  stay its clients live in (a residential program's page lists its therapies), unless the line
-  names outpatient care;
+- the page's title and the line's section heading name no other level (a residential program's
+  page lists its therapies; on a page describing a stay clients live in, site_judging drops such
+  counseling too);
 - its section explains no levels in general, the line neither negates nor refers nor rules
   outpatient care out, and the page does not deny it (site_judging).
 """
@@ -30,7 +30,6 @@ from pipelines.site_page import Block, Finding, Page, quote, split_sentences, ti
 OUTPATIENT = "outpatient"
 # Levels beside which counseling listed as an item is a service of its own, not that level's therapy.
 OUTPATIENT_FAMILY = {"outpatient", "iop"}
-LIVE_IN = {"residential", "inpatient"}
 
 
 def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
@@ -39,12 +38,6 @@ def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
     if title is None:
         return -1, False
     return title, any(m.level != OUTPATIENT for m in judge.mentions(blocks[title].text))
-
-
-def describes_a_stay(judge, blocks: list[Block]) -> bool:
-    """The page describes a program its clients live in ("Boys live at the ranch for four to six
-    months"): the counseling it lists is that program's, not outpatient care."""
-    return any(m.self_stating and m.level in LIVE_IN for b in blocks for m in judge.mentions(b.text))
 
 
 def _names_service(judge, text: str) -> bool:
@@ -96,7 +89,6 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
     title, other_page = _title_names_another_level(judge, blocks)
     if other_page:
         return {}
-    stay = describes_a_stay(judge, blocks)
     menu, ranges, day_lists = menu_items(judge, blocks), sections(blocks), _program_day_lists(judge, blocks)
     for i, block in enumerate(blocks):
         # Above the title, or on a page without one, a line may be the site's tagline, said on every
@@ -109,8 +101,6 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
                 continue
         elif not (_names_service(judge, block.text) or _lists_service(judge, block.text)):
             continue
-        if stay and not any(m.level == OUTPATIENT and not m.described for m in judge.mentions(block.text)):
-            continue  # a live-in program's counseling, unless the line names outpatient care
         if _under_another_level(judge, blocks, ranges, i):
             continue  # a residential card's "Individual and group counseling, education and 12-step work"
         masked = judge.mask(block.text)
@@ -122,7 +112,7 @@ def service_outpatient(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> 
         if explains(judge, section_context(blocks, ranges, i)) or OUTPATIENT in ruled_out_in.get(i, set()):
             continue
         return {OUTPATIENT: Finding(OUTPATIENT, quote(label_quote(blocks, i)), page.url)}
-    return {} if stay else _said_in_a_sentence(judge, page, title, ranges, day_lists)
+    return _said_in_a_sentence(judge, page, title, ranges, day_lists)
 
 
 def _said_in_a_sentence(judge, page: Page, title: int, ranges: list[tuple[int, int]],

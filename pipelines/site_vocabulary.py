@@ -95,7 +95,7 @@ KINDS = {
     "yes_mark": "at the start of a table cell: the row's level is offered (✓, Yes, Enrolling)",
     "no_mark": "at the start of a table cell: the row's level is not offered (✗, No, Referral, Closed)",
     "coverage_column": "in a table's header cell: the column answers an insurance question (Prior authorization?, "
-                       "Copay), so a Yes or No under it says the plan's rule, not whether the level is offered",
+                       "Copay), so the table is a plan's: its rows say the plan's rules, not what is offered",
     "blog_path": "a URL path segment of blog-like pages (the spider also follows no such link)",
     "help_path": "in a URL path: a help center's articles, the program's answers about itself, not posts",
     "blog_type": "a schema.org type of blog-like pages",
