@@ -209,8 +209,21 @@ def _furniture_class(el) -> str | None:
         if name in CONTENT_WIDGETS and (_inside_entry(el) or _inside_content(el)):
             continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
-            return None if _holds_content(el) or _in_tablist(el) or _holds_tabs(el) else f"class {name}"
+            # A class the title's own section wears too says nothing of furniture (an id may).
+            twin = name in (el.get("class") or "").lower().split() and _twin_of_content(el)
+            content = _holds_content(el) or _in_tablist(el) or _holds_tabs(el) or twin
+            return None if content else f"class {name}"
     return None
+
+
+def _twin_of_content(el) -> bool:
+    """A sibling with the very classes of the section that holds the page's title is a section
+    of the same page: GoDaddy's builder wraps each section, the title's too, in
+    "widget widget-content" (its footer is "widget widget-footer")."""
+    parent, classes = el.getparent(), el.get("class")
+    return parent is not None and bool(classes) and any(
+        sibling is not el and isinstance(sibling.tag, str) and sibling.get("class") == classes and _holds_content(sibling)
+        for sibling in parent)
 
 
 def _discloses(el) -> bool:

@@ -71,6 +71,11 @@ _APPROXIMATELY = re.compile(r"\b(?:about|around|approximately|roughly|nearly|alm
 _CONTINUES_SUBJECT = re.compile(r"(?:it|the\s+(?:center|centre|clinic|program|programme|agency|practice|hospital))\s", re.I)
 # Words that continue the reach of a possessive ("our detox, residential and IOP programs").
 _POSSESSIVE_JOINERS = {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-", "y", "e", "o", "u"}
+# In a list of levels, what belongs to one item's name and place, not a word between items: the
+# end of its name and its acronym ("the Intensive Outpatient Program (SAIOP)"), and its town ("in
+# Waycross").
+_ITEM_NAME_AND_PLACE = re.compile(r"^\s*(?:programs?|programmes?)\b|\((?-i:[A-Z][A-Z0-9-]{1,9})\)"
+                                  r"|\b(?:in|at)\s+(?-i:[A-Z][a-z’'-]+)(?:\s+(?-i:[A-Z][a-z’'-]+)){0,2}(?=\s*,)", re.I)
 
 
 @dataclass
@@ -352,7 +357,7 @@ class _Judge:
         two listed phrases only commas, brackets, slashes, and/or and up to two label words."""
         last = i
         for j in range(i + 1, len(mentions)):
-            gap = masked[mentions[last].end:mentions[j].start]
+            gap = _ITEM_NAME_AND_PLACE.sub(" ", masked[mentions[last].end:mentions[j].start])
             if mentions[j].start >= end or len(gap) > 30 or re.search(r"[.:!?;]", gap):
                 break
             words = [w.lower() for w in re.findall(r"[\w’'-]+", gap)]

@@ -371,7 +371,10 @@ def own_voice(judge, text: str) -> bool:
 
 
 # A negation in a relative clause is about the clients, not the offer: "young people who are not safe at home".
-_RELATIVE_END = re.compile(r"\b(?:who|that|which)\s+(?:(?:are|is|were|was|do|does|can|could|have|has)\s+)?\Z", re.I)
+# So is one in a verb joined to it: "adults who need more support than an office visit but do not need a
+# hospital stay".
+_RELATIVE_END = re.compile(r"\b(?:who|that|which)\s+(?:[^,;:]*?\s(?:but|and|or)\s+)?"
+                           r"(?:(?:are|is|were|was|do|does|can|could|have|has)\s+)?\Z", re.I)
 
 
 def declines(judge, text: str) -> bool:
@@ -563,6 +566,13 @@ def _series_key(blocks: list[Block], i: int) -> tuple:
     return ("heading", block.heading, parent)
 
 
+def _service_cards(judge, blocks: list[Block]) -> list[int]:
+    """Headings that are only an outpatient service's name, with a paragraph under them."""
+    return [i for i, b in enumerate(blocks)
+            if b.kind == "heading" and judge.p["outpatient_service"].fullmatch(b.text.strip().rstrip(":"))
+            and i + 1 < len(blocks) and blocks[i + 1].kind == "para"]
+
+
 def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
     """Headings, list items and short paragraphs that are only a level's name, confirmed by
     where they sit; a level ruled out in the label's section does not count. A label of a series
@@ -589,6 +599,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     own_page = is_home(page.url) or _own_lede(judge, blocks)
     for i, _, confirmed in labels:
         series.setdefault(_series_key(blocks, i), []).append(confirmed)
+    for i in _service_cards(judge, blocks):
+        # A card titled by an outpatient service ("Counseling", "Medication management") beside a
+        # level's card is of the same series: the program's services.
+        if _series_key(blocks, i) in series:
+            series[_series_key(blocks, i)].append(False)
     for i, mentions, confirmed in labels:
         key = _series_key(blocks, i)
         together = series[key]
@@ -602,7 +617,9 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
             # Narrower levels said as where clients come from ("Continuing care after IOP") are no sub-programs.
             inside = {m.level for b in context for m in judge.mentions(b.text)
                       if not judge.blocked(judge.mask(b.text)[:m.start])}
-            mentions = [m for m in mentions if not NARROWER.get(m.level, set()) & inside
+            # A heading naming both ("Outpatient and Intensive Outpatient") names two.
+            named = {m.level for m in mentions}
+            mentions = [m for m in mentions if not NARROWER.get(m.level, set()) & (inside - named)
                         or any(m.level == n.level for b in context for n in label_mentions(judge, b.text))]
         ruled_out = set().union(*(ruled_out_in.get(j, set()) for j in range(start, stop)))
         for m in mentions:

@@ -12,9 +12,10 @@ offer heading beside nothing but IOP: "Services: therapy, psychiatry, intensive 
 or is a card titled only by one, "Counseling", among three or more cards) and
 - it sits where the page shows its offer (site_labels.offer_place: not a menu, masthead, footer
   line or a table of other places), below the page's title unless it is a table row;
-- it names no other level and nothing of more intensive care (a more_than_weekly phrase: group
-  therapy alone, therapy twice a week or daily, a school, beds), nor do the other items of its
-  list, since the therapy of a residential or day program is part of that program;
+- it names no other level, no program's own therapy (a program_therapy phrase: group therapy
+  alone) and nothing of more intensive care (a more_than_weekly phrase: therapy twice a week or
+  daily, a school, beds), nor do the other items of its list hold the latter, since the therapy
+  of a residential or day program is part of that program;
 - the page's title and the line's section heading name no other level (a residential program's
   page lists its therapies; on a page describing a stay clients live in, site_judging drops such
   counseling too);
@@ -42,7 +43,7 @@ def _title_names_another_level(judge, blocks: list[Block]) -> tuple[int, bool]:
 
 def _names_service(judge, text: str) -> bool:
     """The line opens with an outpatient service and speaks of nothing more intensive."""
-    if not judge.p["outpatient_service"].match(text) or judge.p["more_than_weekly"].search(text):
+    if not judge.p["outpatient_service"].match(text) or _more_intensive(judge, text):
         return False
     return all(m.level == OUTPATIENT for m in judge.mentions(text))
 
@@ -61,12 +62,17 @@ def _service_card(judge, blocks: list[Block], i: int) -> bool:
     return lede is not None and not judge.mentions(lede.text) and len(cards) >= 3
 
 
+def _more_intensive(judge, text: str) -> bool:
+    """The line speaks of a program's own therapy or of care more often than weekly visits."""
+    return bool(judge.p["program_therapy"].search(text) or judge.p["more_than_weekly"].search(text))
+
+
 def _lists_service(judge, text: str) -> bool:
     """A line listing the program's services after an offer heading, one item an outpatient service,
     beside no level but outpatient care and IOP ("Services: therapy, psychiatry, substance use
     counseling, intensive outpatient program (adults)"): each item is a service of its own."""
     listed = offer_list(judge, text)
-    if listed is None or judge.p["more_than_weekly"].search(text):
+    if listed is None or _more_intensive(judge, text):
         return False
     if any(m.level not in OUTPATIENT_FAMILY for m in judge.mentions(text)):
         return False
@@ -145,7 +151,7 @@ def _gives_visits(judge, sentence: str) -> bool:
     """The sentence speaks in the program's voice of visits it gives, not in general, nor denied,
     referred or asked about."""
     visit = judge.p["outpatient_visit"].search(sentence)
-    if not visit or not judge.speaks(sentence) or judge.p["more_than_weekly"].search(sentence):
+    if not visit or not judge.speaks(sentence) or _more_intensive(judge, sentence):
         return False
     masked = judge.mask(sentence)
     before = masked[:visit.start()]  # "..., sin salir del condado" negates no visit before it

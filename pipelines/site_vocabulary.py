@@ -38,8 +38,11 @@ KINDS = {
     "outpatient_visit": "in a sentence of the program's own voice naming no level: counseling or medication visits it "
                         "gives (medication management, follow-up visits, individual and family counseling): outpatient "
                         "care (pipelines.site_services)",
-    "more_than_weekly": "in such a line: care more intensive than outpatient visits, or a program's own therapy "
-                        "(group therapy alone, twice a week, school, beds): no outpatient service",
+    "more_than_weekly": "in such a line: care more intensive than outpatient visits (twice a week, daily, school, "
+                        "beds): no outpatient service; a list holding it is the week of a program one lives in or "
+                        "spends days at",
+    "program_therapy": "in such a line: a program's own therapy, bare or only a group's or family's (Therapy, Group "
+                       "therapy): no outpatient service by itself, though a clinic's list may hold it",
     "not_level": "looks like a level phrase but is not one (digital detox, residential address)",
     "negation": "before the level phrase in its clause: not offered",
     "negation_after": "just after the level phrase: not offered (is not available, closed in 2022)",
