@@ -194,6 +194,13 @@ def _name_bits(name: str) -> frozenset[str]:
     return frozenset(SHORT_FORMS.get(bit, bit) for bit in bits if bit)
 
 
+def _says_content(el) -> bool:
+    """Another class of the element names it content: GoDaddy's builder wraps each section of the
+    page in "widget widget-content" (its header "widget widget-header", its footer "widget
+    widget-footer")."""
+    return any("content" in _name_bits(name) and not _name_bits(name) & FURNITURE_PARTS for name in _classes(el))
+
+
 def _furniture_class(el) -> str | None:
     """The class or id name that marks the element as furniture, unless it is a layout wrapper
     ("has-sidebar") around the page's own content or a tab of a tab list ("nav-item")."""
@@ -206,7 +213,7 @@ def _furniture_class(el) -> str | None:
         if bits & NEGATING_PARTS:  # Weebly's content wrapper is "wsite-not-footer"
             continue
         # SiteOrigin's "so-panel widget" modules in the entry; Granicus's "widget editor" in <main>
-        if name in CONTENT_WIDGETS and (_inside_entry(el) or _inside_content(el)):
+        if name in CONTENT_WIDGETS and (_inside_entry(el) or _inside_content(el) or _says_content(el)):
             continue
         if name in FURNITURE_CLASSES or bits & FURNITURE_PARTS or ("header" in bits and not bits & CONTENT_HEADER_PARTS):
             # A class the title's own section wears too says nothing of furniture (an id may).
@@ -218,8 +225,7 @@ def _furniture_class(el) -> str | None:
 
 def _twin_of_content(el) -> bool:
     """A sibling with the very classes of the section that holds the page's title is a section
-    of the same page: GoDaddy's builder wraps each section, the title's too, in
-    "widget widget-content" (its footer is "widget widget-footer")."""
+    of the same page: Landingi wraps each section, the title's too, in "widget widget-text"."""
     parent, classes = el.getparent(), el.get("class")
     return parent is not None and bool(classes) and any(
         sibling is not el and isinstance(sibling.tag, str) and sibling.get("class") == classes and _holds_content(sibling)

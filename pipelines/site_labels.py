@@ -100,9 +100,16 @@ def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | No
     return True
 
 
+# A negation in a clause about the clients ("for patients who want to come off opioids without
+# long-term maintenance") is no denial of the care.
+_ABOUT_CLIENTS = re.compile(r"\bwho\s+[^,;:.]*\Z", re.I)
+
+
 def _negates_or_refers(judge, text: str) -> bool:
     masked = judge.mask(text)
-    return bool(judge.p["negation"].search(masked) or judge.p["referral"].search(masked))
+    if any(not _ABOUT_CLIENTS.search(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
+        return True
+    return bool(judge.p["referral"].search(masked))
 
 
 def label_mentions(judge, text: str, described: bool = False) -> list[Mention]:
@@ -154,13 +161,15 @@ def _term_sentence(judge, text: str, described: bool) -> list[Mention]:
 def _row_label(judge, text: str, described: bool = False) -> list[Mention]:
     """A table row whose first cell is a level's name and whose later cells describe it in words
     ("Outpatient | 1 | One or two sessions a week | As long as needed"): the first cell's levels,
-    unless a later cell names a level, negates, refers or is a no_mark ("—", "Referral")."""
+    unless a later cell names another level ("Withdrawal management | 3–7 days | Detox wing" names
+    its own again), negates, refers or is a no_mark ("—", "Referral")."""
     first, cell, rest = text.partition(ROW_CELL)
-    if not cell or judge.mentions(rest) or _negates_or_refers(judge, rest):
+    if not cell or _negates_or_refers(judge, rest):
         return []
     if any(judge.p["no_mark"].match(later) for later in rest.split(ROW_CELL)):
         return []
-    return label_mentions(judge, first, described)
+    named = label_mentions(judge, first, described)
+    return [] if {m.level for m in judge.mentions(rest)} - {m.level for m in named} else named
 
 
 def tagline_mentions(judge, text: str) -> list[Mention]:
@@ -219,16 +228,22 @@ def _item_term(judge, text: str) -> list[Mention]:
 
 
 def _offer_list_item(judge, blocks: list[Block], i: int) -> list[Mention]:
-    """An item of a list that a heading or lead-in of the program's offerings introduces ("Services
-    we provide"), describing one of them in words: the levels it names ("Substance use treatment –
+    """An item of a list that a heading or lead-in of the program's offerings, or a lead-in in its
+    own voice, introduces ("Services we provide"), describing one of them in words: the levels it names ("Substance use treatment –
     outpatient counseling and an adult intensive outpatient program (IOP)"), unless the item
     negates or refers, or a level is where clients come from or part of another's name."""
     block = blocks[i]
     intro = split_sentences(block.lead_in)[-1] if block.lead_in else next((h for h, _ in _ancestors(blocks, i)), None)
-    if not intro or not is_offer_heading(judge, intro) or _negates_or_refers(judge, block.text):
+    # A lead-in where the program speaks of itself introduces its own list too ("Jackpine Recovery
+    # Center is a 32-bed treatment center ...": "Medically monitored detox with nurses on site 24/7").
+    own_intro = bool(block.lead_in) and own_voice(judge, intro)
+    if not intro or not (is_offer_heading(judge, intro) or own_intro) or _negates_or_refers(judge, block.text):
         return []
-    masked = judge.mask(block.text)
-    return [m for m in judge.mentions(block.text) if not m.described and not judge.blocked(masked[:m.start])
+    masked, mentions = judge.mask(block.text), judge.mentions(block.text)
+    if not is_offer_heading(judge, intro) and not (mentions and _only_label_words(
+            judge, block.text[:mentions[0].start], [])):
+        return []  # under its own voice only an item that opens with the level's name, not a bio or a link
+    return [m for m in mentions if not m.described and not judge.blocked(masked[:m.start])
             and not judge.in_other_name(block.text, m)]
 
 
@@ -573,6 +588,18 @@ def _service_cards(judge, blocks: list[Block]) -> list[int]:
             and i + 1 < len(blocks) and blocks[i + 1].kind == "para"]
 
 
+def _defines_levels(judge, blocks: list[Block], key: tuple) -> bool:
+    """A card of the series opens its text with a level's name: a guide defining the levels
+    ("Detox" / "Detox helps people withdraw safely ..."), not a program describing its own."""
+    for i, block in enumerate(blocks):
+        if block.kind != "heading" or _series_key(blocks, i) != key or i + 1 >= len(blocks):
+            continue
+        opening = judge.mentions(blocks[i + 1].text)
+        if opening and opening[0].start == 0 and not opening[0].described:
+            return True
+    return False
+
+
 def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[str, Finding]:
     """Headings, list items and short paragraphs that are only a level's name, confirmed by
     where they sit; a level ruled out in the label's section does not count. A label of a series
@@ -608,8 +635,11 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
         key = _series_key(blocks, i)
         together = series[key]
         # A series of level headings on the site's home page, or under a title whose lede is the
-        # program speaking of itself, is its offer, as its cards or columns.
-        if not (confirmed or (len(together) >= 2 and (any(together) or (key[0] == "heading" and own_page)))):
+        # program speaking of itself, is its offer, as its cards or columns; so is a grid of four
+        # or more level cards on any of its pages (a hospital's "Inpatient Psychiatry / Partial
+        # Hospitalization / Intensive Outpatient / Outpatient Clinics").
+        grid = key[0] == "heading" and (own_page or (len(together) >= 4 and not _defines_levels(judge, blocks, key)))
+        if not (confirmed or (len(together) >= 2 and (any(together) or grid))):
             continue
         start, stop = ranges[i]
         if blocks[i].kind == "heading":

@@ -51,7 +51,7 @@ def _names_service(judge, text: str) -> bool:
 def _service_card(judge, blocks: list[Block], i: int) -> bool:
     """A card whose title is only an outpatient service ("Counseling" / "Individual, couples and
     family sessions, days and evenings.") beside other cards: the title names the service, the
-    text under it no level."""
+    text under it no level but outpatient care."""
     block = blocks[i]
     if len(block.text.split()) > 4 or not _names_service(judge, block.text):
         return False
@@ -59,7 +59,9 @@ def _service_card(judge, blocks: list[Block], i: int) -> bool:
         return False
     lede = blocks[i + 1] if i + 1 < len(blocks) and blocks[i + 1].kind == "para" else None
     cards = [b for b in blocks if b.kind == "heading" and b.heading == block.heading]
-    return lede is not None and not judge.mentions(lede.text) and len(cards) >= 3
+    # Its text may describe outpatient care itself ("Teen Counseling" / "Weekly sessions, in person or by video").
+    return (lede is not None and all(m.level == OUTPATIENT for m in judge.mentions(lede.text))
+            and len(cards) >= 3)
 
 
 def _more_intensive(judge, text: str) -> bool:

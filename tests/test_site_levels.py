@@ -829,34 +829,34 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 9 (71 pages, tuned on): precision 100.0%, recall 84.2%" in out
     assert "batch 10 (62 pages, tuned on): precision 100.0%, recall 95.2%" in out
     assert "batch 11 (73 pages, tuned on): precision 100.0%, recall 94.7%" in out
-    assert "batch 12 (67 pages, tuned on): precision 99.0%, recall 97.1%" in out
+    assert "batch 12 (67 pages, tuned on): precision 99.0%, recall 98.0%" in out
     assert "batch 13 (67 pages, tuned on): precision 100.0%, recall 84.2%" in out
-    assert "batch 14 (70 pages, tuned on): precision 99.0%, recall 92.2%" in out
+    assert "batch 14 (70 pages, tuned on): precision 99.0%, recall 93.2%" in out
     assert "batch 15 (68 pages, tuned on): precision 99.1%, recall 95.5%" in out
     assert "batch 16 (66 pages, tuned on): precision 96.7%, recall 89.7%" in out
     assert "batch 17 (66 pages, tuned on): precision 99.0%, recall 98.0%" in out
     assert "batch 18 (66 pages, tuned on): precision 98.8%, recall 80.2%" in out
-    assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 88.7%" in out
+    assert "batch 19 (65 pages, tuned on): precision 100.0%, recall 90.7%" in out
     assert "batch 20 (66 pages, tuned on): precision 97.6%, recall 81.6%" in out
     assert "batch 21 (66 pages, tuned on): precision 97.6%, recall 86.2%" in out
-    assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 84.9%" in out
+    assert "batch 22 (66 pages, tuned on): precision 97.8%, recall 85.8%" in out
     assert "batch 23 (68 pages, tuned on): precision 100.0%, recall 87.1%" in out
-    assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 86.0%" in out
+    assert "batch 24 (70 pages, tuned on): precision 100.0%, recall 86.8%" in out
     assert "batch 25 (73 pages, tuned on): precision 99.1%, recall 91.2%" in out
     assert "batch 26 (73 pages, tuned on): precision 96.9%, recall 74.8%" in out
     assert "batch 27 (79 pages, tuned on): precision 97.4%, recall 67.0%" in out
     assert "batch 28 (77 pages, tuned on): precision 100.0%, recall 82.9%" in out
     assert "batch 29 (72 pages, tuned on): precision 100.0%, recall 88.3%" in out
     assert "batch 30 (71 pages, tuned on): precision 99.0%, recall 84.9%" in out
-    assert "batch 31 (73 pages, tuned on): precision 96.5%, recall 79.0%" in out
+    assert "batch 31 (73 pages, tuned on): precision 96.6%, recall 81.0%" in out
     assert "batch 32 (73 pages, tuned on): precision 96.9%, recall 78.8%" in out
-    assert "batch 33 (74 pages, tuned on): precision 97.4%, recall 71.7%" in out
-    assert "batch 34 (77 pages, tuned on): precision 96.8%, recall 82.7%" in out
-    assert "batch 35 (74 pages, tuned on): precision 99.0%, recall 86.3%" in out
-    assert "batch 36 (72 pages, tuned on): precision 98.8%, recall 78.2%" in out
+    assert "batch 33 (74 pages, tuned on): precision 97.5%, recall 73.6%" in out
+    assert "batch 34 (77 pages, tuned on): precision 96.8%, recall 83.6%" in out
+    assert "batch 35 (74 pages, tuned on): precision 99.0%, recall 87.2%" in out
+    assert "batch 36 (72 pages, tuned on): precision 98.8%, recall 80.2%" in out
     # The only pages held out are the thirty-second and thirty-third sets' (batches 37 and 38, written
     # blind), reported apart.
-    assert "batch 37 (72 pages, held out): precision 96.8%, recall 85.2%" in out
+    assert "batch 37 (72 pages, held out): precision 96.9%, recall 87.0%" in out
     assert "batch 38 (73 pages, held out): precision 99.0%, recall 89.5%" in out
     assert out.count(", held out)") == 2
 
@@ -887,31 +887,31 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_4, 9, 71, 17, 114, 0, 96),
     (bench.LABELLED_5, 10, 62, 18, 83, 0, 79),
     (bench.LABELLED_6, 11, 73, 21, 94, 0, 89),
-    (bench.LABELLED_7, 12, 67, 15, 102, 1, 99),
+    (bench.LABELLED_7, 12, 67, 15, 102, 1, 100),
     (bench.LABELLED_8, 13, 67, 15, 114, 0, 96),
-    (bench.LABELLED_9, 14, 70, 15, 103, 1, 95),
+    (bench.LABELLED_9, 14, 70, 15, 103, 1, 96),
     (bench.LABELLED_10, 15, 68, 18, 110, 1, 105),
     (bench.LABELLED_11, 16, 66, 16, 97, 3, 87),
     (bench.LABELLED_12, 17, 66, 11, 100, 1, 98),
     (bench.LABELLED_13, 18, 66, 12, 101, 1, 81),
-    (bench.LABELLED_14, 19, 65, 12, 97, 0, 86),
+    (bench.LABELLED_14, 19, 65, 12, 97, 0, 88),
     (bench.LABELLED_15, 20, 66, 13, 98, 2, 80),
     (bench.LABELLED_16, 21, 66, 13, 94, 2, 81),
-    (bench.LABELLED_17, 22, 66, 12, 106, 2, 90),
+    (bench.LABELLED_17, 22, 66, 12, 106, 2, 91),
     (bench.LABELLED_18, 23, 68, 11, 116, 0, 101),
-    (bench.LABELLED_19, 24, 70, 10, 114, 0, 98),
+    (bench.LABELLED_19, 24, 70, 10, 114, 0, 99),
     (bench.LABELLED_20, 25, 73, 10, 125, 1, 114),
     (bench.LABELLED_21, 26, 73, 10, 127, 3, 95),
     (bench.LABELLED_22, 27, 79, 8, 112, 2, 75),
     (bench.LABELLED_23, 28, 77, 8, 123, 0, 102),
     (bench.LABELLED_24, 29, 72, 10, 111, 0, 98),
     (bench.LABELLED_25, 30, 71, 9, 119, 1, 101),
-    (bench.LABELLED_26, 31, 73, 11, 105, 3, 83),
+    (bench.LABELLED_26, 31, 73, 11, 105, 3, 85),
     (bench.LABELLED_27, 32, 73, 10, 118, 3, 93),
-    (bench.LABELLED_28, 33, 74, 9, 106, 2, 76),
-    (bench.LABELLED_29, 34, 77, 12, 110, 3, 91),
-    (bench.LABELLED_30, 35, 74, 8, 117, 1, 101),
-    (bench.LABELLED_31, 36, 72, 10, 101, 1, 79),
+    (bench.LABELLED_28, 33, 74, 9, 106, 2, 78),
+    (bench.LABELLED_29, 34, 77, 12, 110, 3, 92),
+    (bench.LABELLED_30, 35, 74, 8, 117, 1, 102),
+    (bench.LABELLED_31, 36, 72, 10, 101, 1, 81),
 ]
 
 
@@ -937,7 +937,7 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
 # batches 11 to 22 were tuned on (git e88be7d) 98.4% / 56.5%; batch 38 the same, 98.8% / 73.7% and
 # 98.6% / 59.6%.
 HELD_OUT_SETS = [
-    (bench.LABELLED_32, 37, 72, 10, 108, 92, 3),
+    (bench.LABELLED_32, 37, 72, 10, 108, 94, 3),
     (bench.LABELLED_33, 38, 73, 9, 114, 102, 1),
 ]
 

@@ -749,3 +749,43 @@ def test_kadence_accordion_panes_a_named_outpatient_center_and_a_rows_sessions(t
     table = ("<main><h1>Programs</h1><table><tr><th>Program</th><th>When</th></tr><tr><td>Outpatient (Level I)</td>"
              "<td>One group and one individual session each week</td></tr></table></main>")
     assert levels(tmp_path, table) == ["outpatient"]
+
+
+def test_godaddy_content_widgets_a_grid_of_level_cards_and_a_row_naming_its_own_level_again(tmp_path):
+    godaddy = ('<div class="widget widget-header"><div data-ux="Header" role="main"><nav><a href="/">Home</a></nav>'
+               '<h3>Stones River Veterans Recovery</h3></div></div><div class="widget widget-content"><h2>Evening '
+               'IOP</h2><p>For veterans living at home, our Evening Intensive Outpatient Program meets Monday, '
+               'Wednesday and Thursday from 6 to 9 p.m.</p></div><div class="widget widget-footer"><p>Residential '
+               'Program</p></div>')
+    assert levels(tmp_path, godaddy) == ["iop"]
+    grid = ("<main><h1>Behavioral Health</h1><p>Care for people of all ages across the Columbia Basin.</p>"
+            "<h2>Inpatient Psychiatry</h2><p>A 16-bed adult unit at Moses Lake Hospital.</p><h2>Partial "
+            "Hospitalization Program</h2><p>Full-day treatment on weekdays in Ephrata.</p><h2>Intensive Outpatient "
+            "Program</h2><p>Three-hour groups three days a week.</p><h2>Outpatient Behavioral Health Clinics</h2>"
+            "<p>Therapy and psychiatry in Ephrata and Quincy.</p></main>")
+    assert saved_page_levels(tmp_path, grid, url="https://goldcreek.example/behavioral-health") == [
+        "inpatient", "iop", "outpatient", "php"]
+    guide = ("<main><h1>Behavioral Health</h1><p>Care for people of all ages.</p><h2>Inpatient</h2><p>Inpatient "
+             "care keeps people safe around the clock.</p><h2>Residential</h2><p>Residential programs give treatment "
+             "and housing.</p><h2>Intensive Outpatient</h2><p>Intensive outpatient programs meet several times a "
+             "week.</p><h2>Detox</h2><p>Detox helps people withdraw safely.</p></main>")
+    assert saved_page_levels(tmp_path, guide, url="https://goldcreek.example/levels-explained") == []
+    table = ("<main><h1>Levels of Care</h1><table><tr><th>Level of care</th><th>Length</th><th>Setting</th></tr>"
+             "<tr><td>Withdrawal management (ASAM 3.7-WM)</td><td>3–7 days</td><td>Detox wing, nurses 24/7</td></tr>"
+             "<tr><td>Intensive outpatient</td><td>—</td><td>Not offered here; we refer to partners</td></tr>"
+             "</table></main>")
+    assert levels(tmp_path, table) == ["detox"]
+
+
+def test_a_list_under_the_programs_own_lede_sessions_by_rhythm_and_a_denial_for_some_patients(tmp_path):
+    own_list = ("<main><h1>Quiet high-desert recovery</h1><p>Juniper Ridge is a 32-bed treatment center on the "
+                "edge of Lakeview.</p><ul><li>Medically monitored detox with nurses on site 24/7</li>"
+                "<li>Family program the second Saturday of every month</li></ul></main>")
+    assert levels(tmp_path, own_list) == ["detox"]
+    practice = ("<main><h1>Counseling for every season of life</h1><p>Mad River Counseling is a group practice in "
+                "Urbana.</p><p>I'm Claire. We'll start with a phone call; then we meet for 50-minute sessions, "
+                "usually once a week.</p></main>")
+    assert levels(tmp_path, practice) == ["outpatient"]
+    some = ("<main><h1>Medical Detox</h1><p>Our 16-bed detox unit is staffed by nurses around the clock.</p>"
+            "<p>Please note: we are not able to admit patients who are pregnant for detox.</p></main>")
+    assert levels(tmp_path, some) == ["detox"]
