@@ -69,6 +69,9 @@ _OWN_PROGRAM = re.compile(r"\b(?:the|this|your|our|el|la|este|esta|su|nuestr[oa]
 _APPROXIMATELY = re.compile(r"\b(?:about|around|approximately|roughly|nearly|almost|up\s+to|at\s+least)\s*$", re.I)
 # A sentence whose subject is the one of the sentence before it.
 _CONTINUES_SUBJECT = re.compile(r"(?:it|the\s+(?:center|centre|clinic|program|programme|agency|practice|hospital))\s", re.I)
+# Just before a level phrase, some place that is not the program's: "Many people come to us after withdrawal
+# care at a hospital or a detox center".
+_SOME_OTHER_PLACE = re.compile(r"\b(?:at|to|from|in)\s+(?:a|an|another|other)\s+(?:[\w-]+\s+){0,2}(?:or\s+(?:a|an)\s+)?$", re.I)
 # Words that continue the reach of a possessive ("our detox, residential and IOP programs").
 _POSSESSIVE_JOINERS = {",", "&", "/", "(", ")", "and", "or", "+", "’", "'", "-", "y", "e", "o", "u"}
 # In a list of levels, what belongs to one item's name and place, not a word between items: the
@@ -468,7 +471,9 @@ class _Judge:
         adults who need more than a weekly session: nine hours a week ..." is the program's own)."""
         # "I see clients ..., usually every week": a generic word in the program's own voice is its habit.
         own = self.speaks(clause.masked) or self.p["subject"].search(clause.masked)
-        if not m.self_stating or (self.p["generic"].search(clause.sentence) and not own):
+        # The phrase's own words are the program's habit ("Sessions are 50 minutes, usually weekly").
+        around = clause.sentence[:m.start] + " " * (m.end - m.start) + clause.sentence[m.end:]
+        if not m.self_stating or (self.p["generic"].search(around) and not own):
             return False
         # "about 20 hours a week" is a schedule told roughly, not a text about it
         pre = _APPROXIMATELY.sub("", pre.rsplit(":", 1)[-1])
@@ -571,9 +576,10 @@ def _answer(judge: _Judge, question: str, answer: str, verdict: Verdict, result:
         for m in asked:
             if m.level not in ruled_out:
                 result.state(m.level, f"{question} — {answer_block.text}", url)
+        masked = judge.mask(answer)
         for m in judge.mentions(answer):
             if (m.level not in ruled_out and not judge.in_other_name(answer, m)
-                    and not judge.blocked(judge.mask(answer)[:m.start])):
+                    and not judge.blocked(masked[:m.start]) and not _SOME_OTHER_PLACE.search(masked[:m.start])):
                 result.state(m.level, answer, url, m)
 
 

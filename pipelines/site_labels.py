@@ -101,8 +101,8 @@ def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | No
 
 
 # A negation in a clause about the clients ("for patients who want to come off opioids without
-# long-term maintenance") is no denial of the care.
-_ABOUT_CLIENTS = re.compile(r"\bwho\s+[^,;:.]*\Z", re.I)
+# long-term maintenance", "when an older adult is not safe at home") is no denial of the care.
+_ABOUT_CLIENTS = re.compile(r"\b(?:who|when|whenever)\s+(?!we\b|our\b|it\b|the\s+program\b)[^,;:.]*\Z", re.I)
 
 
 def _negates_or_refers(judge, text: str) -> bool:
@@ -407,7 +407,8 @@ def declines(judge, text: str) -> bool:
             continue
         if not judge.p["program_heading"].search(masked):
             continue
-        if any(not _RELATIVE_END.search(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
+        if any(not (_RELATIVE_END.search(masked[:n.start()]) or _ABOUT_CLIENTS.search(masked[:n.start()]))
+               for n in judge.p["negation"].finditer(masked)):
             return True
         # "Levels of care we provide and arrange": what it gives and what it refers, said together.
         referral = judge.p["referral"].search(masked)

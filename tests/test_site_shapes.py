@@ -789,3 +789,16 @@ def test_a_list_under_the_programs_own_lede_sessions_by_rhythm_and_a_denial_for_
     some = ("<main><h1>Medical Detox</h1><p>Our 16-bed detox unit is staffed by nurses around the clock.</p>"
             "<p>Please note: we are not able to admit patients who are pregnant for detox.</p></main>")
     assert levels(tmp_path, some) == ["detox"]
+
+
+def test_a_table_of_what_plans_require_another_places_detox_in_an_answer_and_stays_of_weeks(tmp_path):
+    plans = ("<main><h1>Using Your Insurance</h1><table><tr><th>Level of care</th><th>What plans typically require"
+             "</th></tr><tr><td>Partial hospitalization</td><td>Prior authorization; review every 5–7 days</td></tr>"
+             "<tr><td>Intensive outpatient</td><td>Review about every 10 sessions</td></tr></table></main>")
+    assert levels(tmp_path, plans) == []
+    answer = ("<main><h1>Frequently Asked Questions</h1><h3>Can I start right after detox?</h3><p>Yes. Many people "
+              "come to us after withdrawal care at a hospital or a detox center.</p></main>")
+    assert levels(tmp_path, answer) == []
+    lodge = ("<main><h1>Healing in a good way</h1><h2>The Lodge</h2><p>A 16-bed lodge on the prairie where men and "
+             "women stay for 30 days.</p></main>")
+    assert levels(tmp_path, lodge) == ["residential"]
