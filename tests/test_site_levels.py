@@ -854,10 +854,16 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 34 (77 pages, tuned on): precision 96.8%, recall 83.6%" in out
     assert "batch 35 (74 pages, tuned on): precision 99.0%, recall 87.2%" in out
     assert "batch 36 (72 pages, tuned on): precision 98.8%, recall 81.2%" in out
-    # The only pages held out are the thirty-second and thirty-third sets' (batches 37 and 38, written
+    assert "batch 37 (72 pages, tuned on): precision 96.9%, recall 87.0%" in out
+    assert "batch 38 (73 pages, tuned on): precision 99.0%, recall 90.4%" in out
+    assert "batch 39 (73 pages, tuned on): precision 100.0%, recall 83.6%" in out
+    assert "batch 40 (76 pages, tuned on): precision 100.0%, recall 78.7%" in out
+    assert "batch 41 (74 pages, tuned on): precision 100.0%, recall 74.2%" in out
+    assert "batch 42 (74 pages, tuned on): precision 97.6%, recall 76.9%" in out
+    # The only pages held out are the thirty-eighth and thirty-ninth sets' (batches 43 and 44, written
     # blind), reported apart.
-    assert "batch 37 (72 pages, held out): precision 96.9%, recall 87.0%" in out
-    assert "batch 38 (73 pages, held out): precision 99.0%, recall 90.4%" in out
+    assert "batch 43 (72 pages, held out): precision 90.4%, recall 74.6%" in out
+    assert "batch 44 (74 pages, held out): precision 97.7%, recall 78.7%" in out
     assert out.count(", held out)") == 2
 
 
@@ -876,7 +882,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # 4 wrongly; batch 27 69 of 112, 4 wrongly; batch 28 82 of 123, 8 wrongly; batch 29 93 of 111, 4 wrongly;
 # batch 30 93 of 119, 3 wrongly; batch 31 76 of 105, 3 wrongly; batch 32 90 of 118, 3 wrongly; batch 33
 # 73 of 106, 3 wrongly; batch 34 88 of 110, 4 wrongly; batch 35 94 of 117, 2 wrongly; batch 36 78 of 101,
-# 2 wrongly.
+# 2 wrongly; batch 37 85 of 108, 3 wrongly; batch 38 89 of 114, 1 wrongly; batch 39 74 of 110, none
+# wrongly; batch 40 61 of 94, none wrongly; batch 41 65 of 93, none wrongly; batch 42 78 of 104, 11 wrongly.
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
 # Batch 11 found 88 when tuned on and 87 since batch 13's tuning made a table-layout site's left
@@ -912,6 +919,12 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_29, 34, 77, 12, 110, 3, 92),
     (bench.LABELLED_30, 35, 74, 8, 117, 1, 102),
     (bench.LABELLED_31, 36, 72, 10, 101, 1, 82),
+    (bench.LABELLED_32, 37, 72, 10, 108, 3, 94),
+    (bench.LABELLED_33, 38, 73, 9, 114, 1, 103),
+    (bench.LABELLED_34, 39, 73, 9, 110, 0, 92),
+    (bench.LABELLED_35, 40, 76, 13, 94, 0, 74),
+    (bench.LABELLED_36, 41, 74, 11, 93, 0, 69),
+    (bench.LABELLED_37, 42, 74, 9, 104, 2, 80),
 ]
 
 
@@ -928,17 +941,17 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-# The two sets written blind last, each scored once untouched (git 2273432, after the rules were
-# tuned on batches 28 to 36) and never tuned on: a rule that makes them better without a new held-out
+# The two sets written blind last, each scored once untouched (git 9b4318c, after the rules were
+# tuned on batches 28 to 42) and never tuned on: a rule that makes them better without a new held-out
 # batch beside it would hide how the rules generalize; one that makes them worse shows here.
 # (folder, batch, pages, pages that state no level, levels, found, false positives), and when the
-# same pages were scored with older rules: batch 37 with the rules of before batches 35 and 36 were
-# tuned on (git c2ddd8a) the same, of this session's start (git a05a593) 96.5% / 75.9%, of before
-# batches 11 to 22 were tuned on (git e88be7d) 98.4% / 56.5%; batch 38 the same, 98.8% / 73.7% and
-# 98.6% / 59.6%.
+# same pages were scored with older rules: batch 43 with the rules of before batches 41 and 42 were
+# tuned on (git c96f39d) 90.3% / 73.7%, of this session's start (git ffc054c) 91.1% / 71.9%, of before
+# batches 11 to 22 were tuned on (git e88be7d) 95.2% / 51.8%; batch 44 97.6% / 76.9%, 97.6% / 75.9%
+# and 89.1% / 45.4%.
 HELD_OUT_SETS = [
-    (bench.LABELLED_32, 37, 72, 10, 108, 94, 3),
-    (bench.LABELLED_33, 38, 73, 9, 114, 103, 1),
+    (bench.LABELLED_38, 43, 72, 7, 114, 85, 9),
+    (bench.LABELLED_39, 44, 74, 8, 108, 85, 2),
 ]
 
 
