@@ -650,9 +650,17 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
            for text in lines):
         end = next((j for j in range(title + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
         return {m.level for b in blocks[title:end] for m in judge.mentions(b.text)}
-    if not any(judge.p["page_closed"].search(text) for text in lines):
+    # Named mid-line ("As of March 1, 2026, the Adolescent Residential Treatment Center has closed"),
+    # or said of "this program": the levels the title names.
+    named_closed = any(judge.p["page_closed"].match(f"this program{text[at + len(name):]}")
+                       for text in lines for at in _occurrences(text.lower(), name.lower()))
+    if not named_closed and not any(judge.p["page_closed"].search(text) for text in lines):
         return set()
     return {m.level for m in judge.mentions(blocks[title].text)}
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(part), text)] if part else []
 
 
 DAY_LEVELS = {"iop", "php"}  # beside a day program, weekly sessions are a level of their own (after the PAI)

@@ -802,3 +802,20 @@ def test_a_table_of_what_plans_require_another_places_detox_in_an_answer_and_sta
     lodge = ("<main><h1>Healing in a good way</h1><h2>The Lodge</h2><p>A 16-bed lodge on the prairie where men and "
              "women stay for 30 days.</p></main>")
     assert levels(tmp_path, lodge) == ["residential"]
+
+
+def test_a_title_closed_mid_line_a_level_on_hold_the_clients_own_therapy_and_an_outpatient_building(tmp_path):
+    closed = ("<main><h1>Adolescent Residential Treatment Center</h1><p>Program update: As of March 1, 2026, the "
+              "Adolescent Residential Treatment Center has closed.</p><p>For more than ten years our residential "
+              "treatment center cared for teens.</p></main>")
+    assert levels(tmp_path, closed) == []
+    on_hold = ("<main><h1>Services</h1><p>Our residential house for teen girls has been on hold since the state "
+               "funding cut in 2025.</p></main>")
+    assert levels(tmp_path, on_hold) == []
+    whose = ("<main><h1>Serious help for teens</h1><p>Juniper Ridge helps teens whose weekly therapy isn't enough "
+             "right now.</p></main>")
+    assert levels(tmp_path, whose) == []
+    building = ("<main><h1>Inpatient unit</h1><p>Our 20-bed inpatient unit is staffed around the clock. Many "
+                "patients step down to our Partial Hospitalization Program in the outpatient building next door."
+                "</p></main>")
+    assert levels(tmp_path, building) == ["inpatient", "php"]
