@@ -860,10 +860,12 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
     assert "batch 40 (76 pages, tuned on): precision 100.0%, recall 78.7%" in out
     assert "batch 41 (74 pages, tuned on): precision 100.0%, recall 74.2%" in out
     assert "batch 42 (74 pages, tuned on): precision 97.6%, recall 76.9%" in out
-    # The only pages held out are the thirty-eighth and thirty-ninth sets' (batches 43 and 44, written
+    assert "batch 43 (72 pages, tuned on): precision 94.4%, recall 74.6%" in out
+    assert "batch 44 (74 pages, tuned on): precision 100.0%, recall 78.7%" in out
+    # The only pages held out are the fortieth and forty-first sets' (batches 45 and 46, written
     # blind), reported apart.
-    assert "batch 43 (72 pages, held out): precision 94.4%, recall 74.6%" in out
-    assert "batch 44 (74 pages, held out): precision 100.0%, recall 78.7%" in out
+    assert "batch 45 (73 pages, held out): precision 98.5%, recall 69.8%" in out
+    assert "batch 46 (77 pages, held out): precision 98.6%, recall 69.6%" in out
     assert out.count(", held out)") == 2
 
 
@@ -883,7 +885,8 @@ def test_the_benchmark_command_prints_a_table_and_exits_zero(capsys):
 # batch 30 93 of 119, 3 wrongly; batch 31 76 of 105, 3 wrongly; batch 32 90 of 118, 3 wrongly; batch 33
 # 73 of 106, 3 wrongly; batch 34 88 of 110, 4 wrongly; batch 35 94 of 117, 2 wrongly; batch 36 78 of 101,
 # 2 wrongly; batch 37 85 of 108, 3 wrongly; batch 38 89 of 114, 1 wrongly; batch 39 74 of 110, none
-# wrongly; batch 40 61 of 94, none wrongly; batch 41 65 of 93, none wrongly; batch 42 78 of 104, 11 wrongly.
+# wrongly; batch 40 61 of 94, none wrongly; batch 41 65 of 93, none wrongly; batch 42 78 of 104, 11 wrongly;
+# batch 43 85 of 114, 9 wrongly; batch 44 85 of 108, 2 wrongly.
 # Batch 9 holds 114 levels since one post's "Our IOP meets in the evening" was relabelled stated
 # (2026-12-01: posts, news and job ads are read for the program's own sentences; its note says so).
 # Batch 11 found 88 when tuned on and 87 since batch 13's tuning made a table-layout site's left
@@ -925,6 +928,8 @@ TUNED_BLIND_SETS = [
     (bench.LABELLED_35, 40, 76, 13, 94, 0, 74),
     (bench.LABELLED_36, 41, 74, 11, 93, 0, 69),
     (bench.LABELLED_37, 42, 74, 9, 104, 2, 80),
+    (bench.LABELLED_38, 43, 72, 7, 114, 5, 85),
+    (bench.LABELLED_39, 44, 74, 8, 108, 0, 85),
 ]
 
 
@@ -941,17 +946,17 @@ def test_each_set_written_blind_was_scored_once_then_tuned_on(folder, batch, cou
     assert total.tp >= found
 
 
-# The two sets written blind last, each scored once untouched (git 9b4318c, after the rules were
-# tuned on batches 28 to 42) and never tuned on: a rule that makes them better without a new held-out
+# The two sets written blind last, each scored once untouched (git 0ff9c00, after the rules were
+# tuned on batches 28 to 44) and never tuned on: a rule that makes them better without a new held-out
 # batch beside it would hide how the rules generalize; one that makes them worse shows here.
 # (folder, batch, pages, pages that state no level, levels, found, false positives), and when the
-# same pages were scored with older rules: batch 43 with the rules of before batches 41 and 42 were
-# tuned on (git c96f39d) 90.3% / 73.7%, of this session's start (git ffc054c) 91.1% / 71.9%, of before
-# batches 11 to 22 were tuned on (git e88be7d) 95.2% / 51.8%; batch 44 97.6% / 76.9%, 97.6% / 75.9%
-# and 89.1% / 45.4%.
+# same pages were scored with older rules: batch 45 with the rules of before batches 43 and 44 were
+# tuned on (git 9b4318c) 98.6% / 70.8% (one level more), of this session's start (git ffc054c) 98.5% /
+# 69.8%, of before batches 11 to 22 were tuned on (git e88be7d) 96.3% / 54.2%; batch 46 the same,
+# 98.6% / 68.6% and 96.0% / 47.1%.
 HELD_OUT_SETS = [
-    (bench.LABELLED_38, 43, 72, 7, 114, 85, 5),
-    (bench.LABELLED_39, 44, 74, 8, 108, 85, 0),
+    (bench.LABELLED_40, 45, 73, 9, 96, 67, 1),
+    (bench.LABELLED_41, 46, 77, 14, 102, 71, 1),
 ]
 
 
