@@ -645,16 +645,14 @@ def _closed_page_levels(judge: _Judge, page: Page) -> set[str]:
         return set()
     name = blocks[title].text.strip().rstrip(".!")
     lines = [b.text for b in blocks if b.kind != "heading"]
-    # The program named by the title is "this program" of the page_closed phrases.
-    if any(text[:len(name)].lower() == name.lower() and judge.p["page_closed"].match(f"this program{text[len(name):]}")
-           for text in lines):
+    # The program named by the title is "this program" of the page_closed phrases, at a line's start
+    # or mid-line ("As of March 1, 2026, the Adolescent Residential Treatment Center has closed").
+    closed_at = [at for text in lines for at in _occurrences(text.lower(), name.lower())
+                 if judge.p["page_closed"].match(f"this program{text[at + len(name):]}")]
+    if 0 in closed_at:  # the line opens with it: what its title's section says closed with it
         end = next((j for j in range(title + 1, len(blocks)) if blocks[j].kind == "heading"), len(blocks))
         return {m.level for b in blocks[title:end] for m in judge.mentions(b.text)}
-    # Named mid-line ("As of March 1, 2026, the Adolescent Residential Treatment Center has closed"),
-    # or said of "this program": the levels the title names.
-    named_closed = any(judge.p["page_closed"].match(f"this program{text[at + len(name):]}")
-                       for text in lines for at in _occurrences(text.lower(), name.lower()))
-    if not named_closed and not any(judge.p["page_closed"].search(text) for text in lines):
+    if not closed_at and not any(judge.p["page_closed"].search(text) for text in lines):
         return set()
     return {m.level for m in judge.mentions(blocks[title].text)}
 

@@ -104,10 +104,20 @@ def _only_label_words(judge, text: str, mentions: list[Mention], extra: str | No
 # long-term maintenance", "when an older adult is not safe at home") is no denial of the care.
 _ABOUT_CLIENTS = re.compile(r"\b(?:who|when|whenever)\s+(?!we\b|our\b|it\b|the\s+program\b)[^,;:.]*\Z", re.I)
 
+# So is one in a relative clause with "that" or "which", or in a verb joined to one: "young people
+# that are not safe at home", "a program for adults that need more support but do not need a hospital".
+_RELATIVE_END = re.compile(r"\b(?:that|which)\s+(?:[^,;:]*?\s(?:but|and|or)\s+)?"
+                           r"(?:(?:are|is|were|was|do|does|can|could|have|has)\s+)?\Z", re.I)
+
+
+def _about_clients(before: str) -> bool:
+    """The text before a negation ends inside a clause about the clients."""
+    return bool(_ABOUT_CLIENTS.search(before) or _RELATIVE_END.search(before))
+
 
 def _negates_or_refers(judge, text: str) -> bool:
     masked = judge.mask(text)
-    if any(not _ABOUT_CLIENTS.search(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
+    if any(not _about_clients(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
         return True
     return bool(judge.p["referral"].search(masked))
 
@@ -385,13 +395,6 @@ def own_voice(judge, text: str) -> bool:
     return False
 
 
-# A negation in a relative clause is about the clients, not the offer: "young people who are not safe at home".
-# So is one in a verb joined to it: "adults who need more support than an office visit but do not need a
-# hospital stay".
-_RELATIVE_END = re.compile(r"\b(?:who|that|which)\s+(?:[^,;:]*?\s(?:but|and|or)\s+)?"
-                           r"(?:(?:are|is|were|was|do|does|can|could|have|has)\s+)?\Z", re.I)
-
-
 def declines(judge, text: str) -> bool:
     """A sentence where the program (or "this program") says it does not offer, or sends
     elsewhere, care it does not name ("We do not provide these levels of care"; not "we do not
@@ -407,8 +410,7 @@ def declines(judge, text: str) -> bool:
             continue
         if not judge.p["program_heading"].search(masked):
             continue
-        if any(not (_RELATIVE_END.search(masked[:n.start()]) or _ABOUT_CLIENTS.search(masked[:n.start()]))
-               for n in judge.p["negation"].finditer(masked)):
+        if any(not _about_clients(masked[:n.start()]) for n in judge.p["negation"].finditer(masked)):
             return True
         # "Levels of care we provide and arrange": what it gives and what it refers, said together.
         referral = judge.p["referral"].search(masked)
@@ -582,11 +584,12 @@ def _series_key(blocks: list[Block], i: int) -> tuple:
     return ("heading", block.heading, parent)
 
 
-def _service_cards(judge, blocks: list[Block]) -> list[int]:
-    """Headings that are only an outpatient service's name, with a paragraph under them."""
-    return [i for i, b in enumerate(blocks)
-            if b.kind == "heading" and judge.p["outpatient_service"].fullmatch(b.text.strip().rstrip(":"))
-            and i + 1 < len(blocks) and blocks[i + 1].kind == "para"]
+def is_service_card(judge, blocks: list[Block], i: int) -> bool:
+    """Block i is a heading that is only an outpatient service's name ("Counseling", "Medication
+    management"), with a paragraph under it: a card of the program's services."""
+    block = blocks[i]
+    return (block.kind == "heading" and bool(judge.p["outpatient_service"].fullmatch(block.text.strip().rstrip(":")))
+            and i + 1 < len(blocks) and blocks[i + 1].kind == "para")
 
 
 def _defines_levels(judge, blocks: list[Block], key: tuple) -> bool:
@@ -627,7 +630,7 @@ def judge_labels(judge, page: Page, ruled_out_in: dict[int, set[str]]) -> dict[s
     own_page = is_home(page.url) or _own_lede(judge, blocks)
     for i, _, confirmed in labels:
         series.setdefault(_series_key(blocks, i), []).append(confirmed)
-    for i in _service_cards(judge, blocks):
+    for i in (j for j in range(len(blocks)) if is_service_card(judge, blocks, j)):
         # A card titled by an outpatient service ("Counseling", "Medication management") beside a
         # level's card is of the same series: the program's services.
         if _series_key(blocks, i) in series:

@@ -24,8 +24,8 @@ or is a card titled only by one, "Counseling", among three or more cards) and
 """
 from __future__ import annotations
 
-from pipelines.site_labels import (ROW_CELL, explains, label_quote, menu_items, offer_list, offer_place, section_context,
-                                   sections)
+from pipelines.site_labels import (ROW_CELL, explains, is_service_card, label_quote, menu_items, offer_list, offer_place,
+                                   section_context, sections)
 from pipelines.site_page import Block, Finding, Page, quote, split_sentences, title_index
 
 OUTPATIENT = "outpatient"
@@ -53,15 +53,11 @@ def _service_card(judge, blocks: list[Block], i: int) -> bool:
     family sessions, days and evenings.") beside other cards: the title names the service, the
     text under it no level but outpatient care."""
     block = blocks[i]
-    if len(block.text.split()) > 4 or not _names_service(judge, block.text):
+    if not is_service_card(judge, blocks, i) or len(block.text.split()) > 4 or not _names_service(judge, block.text):
         return False
-    if not judge.p["outpatient_service"].fullmatch(block.text.strip().rstrip(":")):
-        return False
-    lede = blocks[i + 1] if i + 1 < len(blocks) and blocks[i + 1].kind == "para" else None
     cards = [b for b in blocks if b.kind == "heading" and b.heading == block.heading]
     # Its text may describe outpatient care itself ("Teen Counseling" / "Weekly sessions, in person or by video").
-    return (lede is not None and all(m.level == OUTPATIENT for m in judge.mentions(lede.text))
-            and len(cards) >= 3)
+    return all(m.level == OUTPATIENT for m in judge.mentions(blocks[i + 1].text)) and len(cards) >= 3
 
 
 def _more_intensive(judge, text: str) -> bool:
