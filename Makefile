@@ -42,7 +42,7 @@ CRAWL_ID ?= $(SPIDER):$(basename $(notdir $(SPIDER_FEED)))
 BENCH_PROGRAMS ?= 100000
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
-.PHONY: help install demo data run crawl crawl-live crawl-workers crawl-worker national build sites serve test hsds bench clean
+.PHONY: help install demo data run crawl crawl-live crawl-workers crawl-worker national build sites serve test hsds bench model clean
 
 help:
 	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
@@ -54,6 +54,7 @@ help:
 	@echo "make national N=4        live: every state by N workers, then build"
 	@echo "  scopes: CITIES=\"Houston, TX;Dallas, TX\"  STATES=\"TX;MA\"  CITIES_FILE=cities.txt"
 	@echo "make hsds    write $(DB) as Open Referral HSDS 3.0 in $(HSDS_DIR): the official tabular package and JSON services"
+	@echo "make model   train the website page model (data/site_level_model.json) on the labelled pages not held out"
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
@@ -136,6 +137,11 @@ test: install
 # National-scale benchmark on synthetic data in /tmp (BENCHMARKS.md); BENCH_PROGRAMS=1000000: memory only.
 bench: install
 	$(BIN)/python -m bench.run --programs $(BENCH_PROGRAMS)
+
+# The page model beside the website rules (pipelines.site_model), learned from the labelled pages
+# in tests/fixtures/sites that are not held out; tests/test_site_model.py checks the stored one.
+model: install
+	$(BIN)/python -m bench.train_site_model
 
 clean:
 	rm -rf data/feed $(DB) $(DB).inspect.json .pytest_cache test-output

@@ -142,9 +142,10 @@ def feed_item(html: str | bytes, url: str, program_id: str | None = None) -> dic
     return json.loads(json.dumps(asdict(item)))
 
 
-def classify_page(html: str | bytes, url: str) -> list[Finding]:
-    """The levels of care a page states, as a crawl and a build would find them."""
-    return [Finding(**f) for f in judge_item(feed_item(html, url))["findings"]]
+def classify_page(html: str | bytes, url: str, model: bool = True) -> list[Finding]:
+    """The levels of care a page states, as a crawl and a build would find them (model=False:
+    as the rules alone would)."""
+    return [Finding(**f) for f in judge_item(feed_item(html, url), model=model)["findings"]]
 
 
 @dataclass
@@ -215,13 +216,13 @@ def total(scores: dict[str, Score]) -> Score:
                  sum(s.fn for s in scores.values()))
 
 
-def evaluate(pages: list[LabelledPage], directory: Path = LABELLED):
-    """({level: Score}, [(page, level, "false positive" | "missed", quote)])."""
+def evaluate(pages: list[LabelledPage], directory: Path = LABELLED, model: bool = True):
+    """({level: Score}, [(page, level, "false positive" | "missed", quote)]); model=False: the rules alone."""
     scores = {level: Score() for level in vocab.care_levels()}
     errors = []
     for page in pages:
         html = (directory / page.page).read_text(encoding="utf-8")
-        found = {f.level: f for f in classify_page(html, page.url)}
+        found = {f.level: f for f in classify_page(html, page.url, model)}
         for level, score in scores.items():
             if level in found and level in page.levels:
                 score.tp += 1
@@ -259,19 +260,19 @@ def _print_errors(errors: list) -> None:
         print(f"  {kind:<15} {level:<11} {page}" + (f"  « {quote} »" if quote else ""))
 
 
-def print_batches(pages: list[LabelledPage], directory: Path) -> None:
+def print_batches(pages: list[LabelledPage], directory: Path, model: bool = True) -> None:
     """One line per batch: its pages, whether the rules were tuned on it, all levels together."""
     batches = sorted({p.batch for p in pages if p.batch is not None})
     for batch in batches:
         chosen = [p for p in pages if p.batch == batch]
         held = sum(p.held_out for p in chosen)
         state = "held out" if held == len(chosen) else "tuned on" if not held else f"{held} held out"
-        s = total(evaluate(chosen, directory)[0])
+        s = total(evaluate(chosen, directory, model)[0])
         print(f"  batch {batch} ({len(chosen)} pages, {state}): precision {_pct(s.precision).strip()}, "
               f"recall {_pct(s.recall).strip()}  (tp {s.tp}, fp {s.fp}, fn {s.fn})")
 
 
-def report_set(name: str, directory: Path, held_out_apart: bool, show_errors: bool) -> list[str]:
+def report_set(name: str, directory: Path, held_out_apart: bool, show_errors: bool, model: bool = True) -> list[str]:
     """Print a labelled set's figures (and, if asked, its held-out pages apart); what fell short."""
     pages = load_labels(directory)
     held = [p for p in pages if held_out_apart and p.held_out]
@@ -279,9 +280,9 @@ def report_set(name: str, directory: Path, held_out_apart: bool, show_errors: bo
     split = f": {len(tuned)} tuned on, {len(held)} held out" if held else ""
     print(f"{name}: {directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory} "
           f"({len(pages)} pages{split})")
-    scores, errors = evaluate(pages, directory)
+    scores, errors = evaluate(pages, directory, model)
     # The per-level targets guard the pages the rules were tuned on; held-out pages are reported.
-    checked = evaluate(tuned, directory)[0] if held else scores
+    checked = evaluate(tuned, directory, model)[0] if held else scores
     failed = [f"{name} {level}" for level in print_table(scores, check=not held)]
     if held:
         failed = [f"{name} {level} (pages tuned on)" for level, s in checked.items() if not s.meets_targets()]
@@ -291,12 +292,12 @@ def report_set(name: str, directory: Path, held_out_apart: bool, show_errors: bo
         _print_errors([e for e in errors if not any(p.page == e[0] for p in held)] if held else errors)
     if any(p.batch is not None for p in pages):
         print()
-        print_batches(pages, directory)
+        print_batches(pages, directory, model)
     if held:
-        tuned_total = total(evaluate(tuned, directory)[0])
+        tuned_total = total(evaluate(tuned, directory, model)[0])
         print(f"\n  pages tuned on ({len(tuned)}): precision {_pct(tuned_total.precision).strip()}, "
               f"recall {_pct(tuned_total.recall).strip()}")
-        held_scores, held_errors = evaluate(held, directory)
+        held_scores, held_errors = evaluate(held, directory, model)
         held_total = total(held_scores)
         ok = held_total.meets_targets(HELD_OUT_PRECISION, HELD_OUT_RECALL)
         print(f"  pages held out ({len(held)}), never tuned on: precision {_pct(held_total.precision).strip()}, "
@@ -312,6 +313,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labelled", type=Path, help="score only this folder (labels.csv and the pages)")
     parser.add_argument("--errors", action="store_true", help="list every false positive and missed level")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="judge by the rules alone, without the page model (pipelines.site_model)")
     args = parser.parse_args(argv)
     print(f"Care levels stated on provider websites (targets: precision >= {TARGET_PRECISION:.0%}, recall >= "
           f"{TARGET_RECALL:.0%} per level; on pages not tuned on, all levels: precision >= "
@@ -319,7 +322,7 @@ def main(argv=None) -> int:
     sets = [("Labelled pages", args.labelled, False)] if args.labelled else SETS
     failed = []
     for name, directory, apart in sets:
-        below = report_set(name, directory, apart, args.errors)
+        below = report_set(name, directory, apart, args.errors, model=not args.rules_only)
         if below and directory in PARTLY_TUNED:
             print(f"  ({name}: tuned on in part, so its levels below target are reported, not failed)\n")
             continue

@@ -31,9 +31,11 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from common import vocab
 from common.page_reading import read_page
 
 from pipelines.site_judging import Block, Finding, Page, state_levels
+from pipelines.site_model import combine
 from pipelines.site_page import is_home
 from pipelines.site_vocabulary import Vocabulary, load_vocabulary
 from pipelines.structured_data import descriptions, extract_structured, json_objects, offered_services
@@ -133,7 +135,7 @@ def page_of(item: dict, voc: Vocabulary | None = None) -> Page:
                 descriptions(item))
 
 
-def judge_item(item) -> dict:
+def judge_item(item, model: bool = True) -> dict:
     """A provider_sites feed item (a dict or SitePageItem) with what the build makes of it:
     `findings` ({"level", "quote", "url"}), `structured` (its schema.org description) and
     `page_kind` ("page", or "blog" for a blog-like page, which states no levels).
@@ -143,7 +145,10 @@ def judge_item(item) -> dict:
     if "blocks" not in data and "findings" in data:
         return data
     page = page_of(data)
-    findings = [asdict(f) for f in state_levels(page)]
+    stated = state_levels(page)
+    if model:
+        stated = combine(page, data.get("title"), stated, vocab.care_levels())
+    findings = [asdict(f) for f in stated]
     return {**data, "findings": findings, "structured": extract_structured(data),
             "page_kind": "blog" if page.is_blog_like else "page"}
 
