@@ -15,6 +15,9 @@ A level the model adds is quoted by the page's sentence the model scores highest
 the rules found in the page's schema.org data (not in its text) is never vetoed: the model reads
 only text.
 
+TREATMENT_SITE_MODEL=other.json points a build at another model file (to try one), and
+TREATMENT_SITE_MODEL=none judges by the rules alone.
+
 Scoring is plain Python (the same tokens, TF-IDF and logistic function as scikit-learn, which
 only the training needs), so judging a page needs no numeric library.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -32,6 +36,7 @@ from pathlib import Path
 from pipelines.site_page import Finding, Page, norm, quote, split_sentences
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "site_level_model.json"
+MODEL_ENV = "TREATMENT_SITE_MODEL"  # another model file for a build to try, or "none": the rules alone
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
 
@@ -91,9 +96,24 @@ class LevelModel:
         return result
 
 
-@lru_cache(maxsize=1)
-def load_model() -> LevelModel:
-    return LevelModel.load()
+def model_path() -> Path | None:
+    """$TREATMENT_SITE_MODEL (another model file, or "none" for the rules alone), else the
+    project's data/site_level_model.json."""
+    value = os.environ.get(MODEL_ENV, "").strip()
+    if value.lower() == "none":
+        return None
+    return Path(value) if value else MODEL_PATH
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> LevelModel:
+    return LevelModel.load(path)
+
+
+def load_model() -> LevelModel | None:
+    """The model the build judges with (model_path), or None where the rules judge alone."""
+    path = model_path()
+    return _load(path) if path else None
 
 
 def _best_sentence(model: LevelModel, page: Page, level: str) -> str:
@@ -108,6 +128,8 @@ def combine(page: Page, title: str | None, findings: list[Finding], levels: Iter
     when the model gives it VETO or less; a level the rules did not find comes when the model
     gives it more than CONFIDENT, quoted by its best sentence. In the order of `levels`."""
     model = model or load_model()
+    if model is None:
+        return findings
     text = page_text(title, (b.text for b in page.blocks))
     if len(TOKEN.findall(text)) < model.min_words:
         return findings  # a sentence or two: too little for a model of whole pages

@@ -78,6 +78,20 @@ def test_a_page_of_a_sentence_or_two_is_left_to_the_rules():
     assert combine(short, None, [], LEVELS, toy_model(min_words=5)) != []
 
 
+def test_a_build_may_judge_with_another_model_or_the_rules_alone(monkeypatch, tmp_path):
+    """TREATMENT_SITE_MODEL, like TREATMENT_SITE_PHRASES: another model file, or "none"."""
+    monkeypatch.setenv("TREATMENT_SITE_MODEL", "none")
+    assert load_model() is None and [f.level for f in classify_page(FIRST_DAYS, URL)] == []
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["thresholds"]["confident"] = 0.99  # a stricter copy: detox at 0.83 no longer counts
+    copy = tmp_path / "model.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("TREATMENT_SITE_MODEL", str(copy))
+    assert load_model().confident == 0.99 and classify_page(FIRST_DAYS, URL) == []
+    monkeypatch.delenv("TREATMENT_SITE_MODEL")
+    assert load_model().confident == 0.75 and [f.level for f in classify_page(FIRST_DAYS, URL)] == ["detox"]
+
+
 def test_plain_python_scoring_is_scikit_learns():
     """The stored vocabulary and IDF in scikit-learn's TfidfVectorizer, its weights as a logistic
     regression's: the same probability as LevelModel.probabilities, to rounding."""
