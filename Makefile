@@ -6,6 +6,7 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+MODEL_VENV := .venv-model
 SHARED ?= ../shared/data/samhsa
 
 CITIES ?= Houston, TX;Dallas, TX
@@ -42,7 +43,7 @@ CRAWL_ID ?= $(SPIDER):$(basename $(notdir $(SPIDER_FEED)))
 BENCH_PROGRAMS ?= 100000
 
 # `data` is also a folder: without .PHONY, `make data` would do nothing.
-.PHONY: help install demo data run crawl crawl-live crawl-workers crawl-worker national build sites serve test hsds bench model clean
+.PHONY: help install demo data run crawl crawl-live crawl-workers crawl-worker national build sites serve test hsds bench model model-env clean
 
 help:
 	@echo "make demo    offline: crawl the recorded Texas export for CITIES, build $(DB), serve on $(HOST):$(PORT)"
@@ -131,7 +132,8 @@ hsds: install
 
 # Two test processes (pytest-xdist), a test file each at a time: the suite is mostly CPU-bound
 # (chromium, builds, servers) and CI's machine has two cores. TEST_WORKERS=0 runs it in one process.
-test: install
+# model-env: tests/test_site_model.py trains the page model again to check the stored one.
+test: install model-env
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # National-scale benchmark on synthetic data in /tmp (BENCHMARKS.md); BENCH_PROGRAMS=1000000: memory only.
@@ -140,8 +142,17 @@ bench: install
 
 # The page model beside the website rules (pipelines.site_model), learned from the labelled pages
 # in tests/fixtures/sites that are not held out; tests/test_site_model.py checks the stored one.
-model: install
-	$(BIN)/python -m bench.train_site_model
+# scikit-learn fits it in an environment of its own: with numpy installed beside Datasette, its
+# vendored pint would load numpy into every served worker.
+model: install model-env
+	$(BIN)/python -m bench.train_site_model --python $(MODEL_VENV)/bin/python
+
+model-env: $(MODEL_VENV)/.installed
+
+$(MODEL_VENV)/.installed: requirements-model.lock
+	@test -x $(MODEL_VENV)/bin/python || $(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-model.lock
+	@touch $@
 
 clean:
 	rm -rf data/feed $(DB) $(DB).inspect.json .pytest_cache test-output

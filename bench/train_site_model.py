@@ -3,6 +3,10 @@
     python -m bench.train_site_model            # writes data/site_level_model.json
     python -m bench.train_site_model --check    # trains again and fails if the stored model differs
 
+(`make model` runs the first.) The pages are read here, in the project's environment; the fitting
+is scikit-learn's, run by bench/fit_site_model.py in the model's own environment (.venv-model,
+`make model-env`), so numpy never reaches the served site's workers.
+
 It learns from every labelled page of bench.site_levels.SETS whose note does not mark it held
 out: a held-out batch is scored once on rules and model that never saw it, so its pages stay out
 of the training until it has been scored. The stored model lists the folders and the number of
@@ -20,6 +24,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +35,10 @@ from pipelines.site_model import MODEL_PATH, LevelModel, page_text
 
 from bench.site_levels import SETS, feed_item, load_labels
 
+ROOT = Path(__file__).resolve().parent.parent
+FIT_SCRIPT = Path(__file__).resolve().parent / "fit_site_model.py"
+PYTHON_ENV = "SITE_MODEL_PYTHON"  # the model environment's Python, if not .venv-model's
+DEFAULT_PYTHON = ROOT / ".venv-model" / "bin" / "python"
 MIN_PAGES = 5  # a term must be on this many training pages
 NGRAM_MAX = 2
 C = 16.0
@@ -55,30 +65,36 @@ def training_pages() -> tuple[list[str], dict[str, list[str]], list[dict]]:
     return texts, levels, provenance
 
 
-def train() -> dict:
-    # scikit-learn only here: judging scores the stored model in plain Python.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+def model_python(path: Path | str | None = None) -> Path:
+    """The Python of the model's own environment (.venv-model, `make model-env`): scikit-learn
+    and numpy live there, never in the project's environment that serves the site."""
+    python = Path(path or os.environ.get(PYTHON_ENV) or DEFAULT_PYTHON)
+    if not python.exists():
+        raise SystemExit(f"{python}: no such Python; `make model-env` makes the model's own environment "
+                         f"(scikit-learn, requirements-model.lock)")
+    return python
 
+
+def run_fit(request: dict, python: Path | str | None = None) -> dict:
+    """Ask bench/fit_site_model.py, in the model's environment, to fit or to score."""
+    done = subprocess.run([str(model_python(python)), str(FIT_SCRIPT)], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise SystemExit(f"{FIT_SCRIPT} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def train(python: Path | str | None = None) -> dict:
     texts, levels, provenance = training_pages()
-    vectorizer = TfidfVectorizer(ngram_range=(1, NGRAM_MAX), min_df=MIN_PAGES, sublinear_tf=True)
-    matrix = vectorizer.fit_transform(texts)
-    terms = vectorizer.get_feature_names_out().tolist()
-    weights, intercepts = {}, {}
-    for level, y in levels.items():
-        regression = LogisticRegression(C=C, max_iter=5000).fit(matrix, y)
-        weights[level] = [round(float(w), DIGITS) for w in regression.coef_[0]]
-        intercepts[level] = round(float(regression.intercept_[0]), DIGITS)
+    fitted = run_fit({"fit": {"texts": texts, "labels": levels, "ngram_max": NGRAM_MAX, "min_pages": MIN_PAGES,
+                              "C": C, "digits": DIGITS}}, python)
     return {
         "about": "Page model of pipelines.site_model, written by `python -m bench.train_site_model`; do not edit.",
         "trained_on": provenance,
         "pages": len(texts),
         "ngram_max": NGRAM_MAX, "min_pages": MIN_PAGES, "C": C,
         "thresholds": THRESHOLDS,
-        "vocabulary": terms,
-        "idf": [round(float(v), DIGITS) for v in vectorizer.idf_],
-        "weights": weights,
-        "intercepts": intercepts,
+        **fitted,
     }
 
 
@@ -101,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.train_site_model", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="train again and compare with the stored model")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help=f"where to write it (default {MODEL_PATH})")
+    parser.add_argument("--python", type=Path, help=f"the Python with scikit-learn (default ${PYTHON_ENV}, "
+                                                    f"else .venv-model/bin/python: `make model-env`)")
     args = parser.parse_args(argv)
-    model = train()
+    model = train(args.python)
     if args.check:
         stored = json.loads(args.out.read_text(encoding="utf-8"))
         problems = differences(stored, model)

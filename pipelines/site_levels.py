@@ -18,7 +18,9 @@ The spider stores each page's text blocks, title, a few <meta> values, body and 
 names and its schema.org data; nothing in the feed is judged, so a change to the phrase data
 (data/site_level_phrases.csv, pipelines.site_vocabulary) takes effect at the next `make build`.
 Here a feed item becomes the judge's Page (its own text, whether it reads as a blog post, the
-site's own names); pipelines.site_judging decides what the text states.
+site's own names); pipelines.site_judging decides what the text states by its rules, and the page
+model of pipelines.site_model (data/site_level_model.json) adds the levels it is confident of and
+rules out those it is sure the page does not state.
 """
 from __future__ import annotations
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 
-import numpy
 import pytest
 
 from bench import site_levels as bench
@@ -93,22 +91,18 @@ def test_a_build_may_judge_with_another_model_or_the_rules_alone(monkeypatch, tm
 
 
 def test_plain_python_scoring_is_scikit_learns():
-    """The stored vocabulary and IDF in scikit-learn's TfidfVectorizer, its weights as a logistic
-    regression's: the same probability as LevelModel.probabilities, to rounding."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+    """The stored vocabulary, IDF and weights in scikit-learn's TfidfVectorizer and a logistic
+    function (bench/fit_site_model.py, in the model's own environment): the same probability as
+    LevelModel.probabilities."""
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    vectorizer = TfidfVectorizer(ngram_range=(1, data["ngram_max"]), sublinear_tf=True, vocabulary=data["vocabulary"])
-    vectorizer.fit(["x"])  # fixes the vocabulary; the stored IDF replaces the one learned here
-    vectorizer.idf_ = numpy.array(data["idf"])
+    texts = [FIRST_DAYS, "Our intensive outpatient program meets three evenings a week, 6 to 9 p.m.",
+             "Ofrecemos un programa intensivo ambulatorio para adultos.", ""]
+    theirs = training.run_fit({"score": {"model": data, "texts": texts}})
     model = load_model()
-    for text in (FIRST_DAYS, "Our intensive outpatient program meets three evenings a week, 6 to 9 p.m.",
-                 "Ofrecemos un programa intensivo ambulatorio para adultos.", ""):
-        row = vectorizer.transform([text])
+    for k, text in enumerate(texts):
         mine = model.probabilities(text)
         for level in LEVELS:
-            z = data["intercepts"][level] + sum(data["weights"][level][i] * v for i, v in zip(row.indices, row.data))
-            assert mine[level] == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-9), (text, level)
+            assert mine[level] == pytest.approx(theirs[level][k], abs=1e-9), (text, level)
     assert ngrams("Day-treatment, 9 a.m.", 2) == ["day", "treatment", "day treatment"]
 
 
@@ -133,3 +127,12 @@ def test_the_stored_model_is_what_training_on_the_labelled_pages_gives(capsys):
     """`python -m bench.train_site_model --check` trains again (about 40 s) and compares."""
     assert training.main(["--check"]) == 0, capsys.readouterr().err
     assert "matches a model trained on" in capsys.readouterr().out
+
+
+def test_the_environment_that_serves_the_site_has_no_numpy():
+    """scikit-learn and numpy live in .venv-model only: Datasette's vendored pint imports numpy
+    wherever it is installed, and every served worker would carry it against its memory ceiling."""
+    import importlib.util
+
+    assert importlib.util.find_spec("numpy") is None and importlib.util.find_spec("sklearn") is None
+    assert training.DEFAULT_PYTHON.exists(), "make model-env (make test does it) makes the model's environment"
