@@ -87,6 +87,8 @@ LABELLED_40 = ROOT / "tests" / "fixtures" / "sites" / "labelled_40"  # batch 45:
 LABELLED_41 = ROOT / "tests" / "fixtures" / "sites" / "labelled_41"  # batch 46: held out, never tuned on
 LABELLED_42 = ROOT / "tests" / "fixtures" / "sites" / "labelled_42"  # batch 47: held out, never tuned on
 LABELLED_43 = ROOT / "tests" / "fixtures" / "sites" / "labelled_43"  # batch 48: held out, never tuned on
+LABELLED_44 = ROOT / "tests" / "fixtures" / "sites" / "labelled_44"  # batch 49: held out, never tuned on
+LABELLED_45 = ROOT / "tests" / "fixtures" / "sites" / "labelled_45"  # batch 50: held out, never tuned on
 SETS = (("First set", LABELLED, False), ("Second set", LABELLED_2, True),
         ("Third set, written blind", LABELLED_3, True),
         ("Fourth set, written blind", LABELLED_4, True),
@@ -128,7 +130,9 @@ SETS = (("First set", LABELLED, False), ("Second set", LABELLED_2, True),
         ("Fortieth set, written blind", LABELLED_40, True),
         ("Forty-first set, written blind", LABELLED_41, True),
         ("Forty-second set, written blind", LABELLED_42, True),
-        ("Forty-third set, written blind", LABELLED_43, True))  # (name, folder, held-out apart)
+        ("Forty-third set, written blind", LABELLED_43, True),
+        ("Forty-fourth set, written blind", LABELLED_44, True),
+        ("Forty-fifth set, written blind", LABELLED_45, True))  # (name, folder, held-out apart)
 # Sets the rules were tuned on only in part (one round after their held-out scoring): their
 # per-level figures are printed, and a level below target there does not fail the command.
 PARTLY_TUNED = {LABELLED_3, LABELLED_4, LABELLED_5, LABELLED_6, LABELLED_7, LABELLED_8, LABELLED_9,
