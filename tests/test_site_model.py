@@ -63,6 +63,8 @@ def test_the_model_vetoes_a_rule_finding_from_the_text_it_rules_out_but_not_one_
     assert combine(p, None, [from_text], LEVELS, toy_model()) == []
     from_json_ld = Finding("detox", "Medical Detox", "https://a.example/")  # a schema.org service's name
     assert combine(p, None, [from_json_ld], LEVELS, toy_model()) == [from_json_ld]
+    card = Finding("detox", "Detox unit — Our detox unit closed in 2022.", "https://a.example/")  # title with its text
+    assert combine(p, None, [card], LEVELS, toy_model()) == [card]
     # A level the model has no word for stays as the rules found it only above the veto.
     iop = Finding("iop", "Our detox unit closed in 2022.", "https://a.example/")
     assert combine(p, None, [iop], LEVELS, toy_model(veto=0.0)) == [iop]
